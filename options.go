@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
 // Option configures a [Client]; pass options to [New]. Options apply in
@@ -51,7 +52,29 @@ var (
 // settings are what one call runs with: the client's defaults, changed by
 // the call's options.
 type settings struct {
-	maxAttempts int
+	maxAttempts    int
+	backoff        Backoff
+	merger         Merger
+	writeMode      WriteMode
+	versionField   []string // parsed JSON Pointer; nil when unset
+	versionIfMatch bool
+	weakETags      bool
+	unconditional  bool
+	createMethod   string
+	idempotencyKey string
+	adoptExisting  bool
+	header         http.Header
+	stats          *statsRef
+}
+
+// defaultSettings are the settings of a client made with no options.
+func defaultSettings() settings {
+	return settings{
+		maxAttempts:  defaultMaxAttempts,
+		backoff:      defaultConflictBackoff,
+		merger:       ThreeWay(),
+		createMethod: http.MethodPut,
+	}
 }
 
 // WithHTTPClient makes the client send through hc, keeping its transport,
@@ -79,13 +102,232 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxAttempts bounds how many writes one operation makes, the first
-// included; it must be at least 1. The default is 10.
+// included; it must be at least 1. The default is 10. Transient retries
+// underneath (see [WithTransientRetries]) do not count.
 func WithMaxAttempts(n int) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if n < 1 {
 			return errors.New("occ: WithMaxAttempts: n must be at least 1")
 		}
 		s.maxAttempts = n
+		return nil
+	})
+}
+
+// WithHooks makes the client call h's functions as operations run. The
+// default is no hooks.
+func WithHooks(h Hooks) Option {
+	return clientOption(func(c *Client) error {
+		c.hooks = h
+		return nil
+	})
+}
+
+// WithBackoff sets how long to wait before retrying after a conflict, when
+// the server gave no Retry-After. The default is Exponential(20ms, 2s).
+func WithBackoff(b Backoff) SharedOption {
+	return sharedOption(func(s *settings) error {
+		if b == nil {
+			return errors.New("occ: WithBackoff: nil backoff")
+		}
+		s.backoff = b
+		return nil
+	})
+}
+
+// WithTransientRetries sets how many times one request is resent after a
+// transient failure (a connection error, 429, 502, 503 or 504), and the
+// backoff used when the server gave no Retry-After. n may be 0 to turn
+// transient retries off. The default is 4 retries with
+// Exponential(200ms, 10s).
+func WithTransientRetries(n int, b Backoff) Option {
+	return clientOption(func(c *Client) error {
+		if n < 0 || b == nil {
+			return errors.New("occ: WithTransientRetries: n must be at least 0 and b not nil")
+		}
+		c.transientMax, c.transientBackoff = n, b
+		return nil
+	})
+}
+
+// WithMaxRetryAfter caps how long occ waits when a server asks for it with
+// Retry-After; an answer that asks for longer ends the operation with that
+// answer's error instead. The default is one minute. A wait that would
+// outlast the context's deadline is never started.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return clientOption(func(c *Client) error {
+		if d < 0 {
+			return errors.New("occ: WithMaxRetryAfter: negative duration")
+		}
+		c.maxRetryAfter = d
+		return nil
+	})
+}
+
+// WithRetryBudgets sets the client's retry budgets: conflict bounds
+// conflict-loop retries, transient the transient layer's. A nil budget
+// allows every retry. The default for each is NewBudget(100, 0.2).
+func WithRetryBudgets(conflict, transient *Budget) Option {
+	return clientOption(func(c *Client) error {
+		c.conflictBudget, c.transientBudget = conflict, transient
+		return nil
+	})
+}
+
+// WithMaxBodySize bounds the size of a document occ reads; a larger one
+// fails with [ErrTooLarge]. The default is 32 MiB.
+func WithMaxBodySize(n int64) Option {
+	return clientOption(func(c *Client) error {
+		if n < 1 {
+			return errors.New("occ: WithMaxBodySize: n must be at least 1")
+		}
+		c.maxBody = n
+		return nil
+	})
+}
+
+// WithMerger sets the strategy [Put] uses to rebase the caller's document
+// onto a newer version. The default is [ThreeWay] with no options.
+func WithMerger(m Merger) SharedOption {
+	return sharedOption(func(s *settings) error {
+		if m == nil {
+			return errors.New("occ: WithMerger: nil merger")
+		}
+		s.merger = m
+		return nil
+	})
+}
+
+// WriteMode says how [Modify] and [Put] send a write.
+type WriteMode int
+
+const (
+	// WritePut sends the whole document with PUT. The default.
+	WritePut WriteMode = iota
+	// WriteMergePatch sends PATCH with an RFC 7396 JSON Merge Patch of just
+	// the changed members (application/merge-patch+json). Since a merge
+	// patch reads null as "remove", a change that sets a member to null is
+	// sent as a PUT of the whole document instead.
+	WriteMergePatch
+	// WriteJSONPatch sends PATCH with an RFC 6902 JSON Patch
+	// (application/json-patch+json) that tests the current value of every
+	// member it replaces or removes before changing it, so that a server
+	// applying it atomically refuses it if anyone changed those members.
+	WriteJSONPatch
+)
+
+// WithWriteMode sets how writes are sent. The default is [WritePut]. PATCH
+// writes carry a fresh Idempotency-Key, kept across transient retries.
+func WithWriteMode(m WriteMode) SharedOption {
+	return sharedOption(func(s *settings) error {
+		if m < WritePut || m > WriteJSONPatch {
+			return errors.New("occ: WithWriteMode: unknown mode")
+		}
+		s.writeMode = m
+		return nil
+	})
+}
+
+// WithVersionField names, as an RFC 6901 JSON Pointer such as "/version",
+// "/_rev" or "/metadata/resourceVersion", a member of the document that
+// holds its version. The version read is sent back in that member of every
+// write (a change function cannot alter it), in addition to If-Match when
+// the server sent an ETag. The default is none.
+func WithVersionField(pointer string) SharedOption {
+	return sharedOption(func(s *settings) error {
+		p, err := parsePointer(pointer)
+		if err != nil || len(p) == 0 {
+			return errors.New("occ: WithVersionField: want a JSON Pointer such as /version")
+		}
+		s.versionField = p
+		return nil
+	})
+}
+
+// WithVersionIfMatch makes writes also carry the version field's value as
+// If-Match: "<value>", for APIs that take a body version as an entity tag.
+// The default is false.
+func WithVersionIfMatch(on bool) SharedOption {
+	return sharedOption(func(s *settings) error {
+		s.versionIfMatch = on
+		return nil
+	})
+}
+
+// WithWeakETags makes occ condition writes on weak ETags (W/"...") too. RFC
+// 9110 compares If-Match strongly, so a weak tag never matches on a
+// compliant server; by default occ therefore does not send one, and falls
+// back to Last-Modified or the version field, or fails with
+// [ErrNoVersion]. Turn this on for servers that compare If-Match weakly.
+func WithWeakETags(on bool) SharedOption {
+	return sharedOption(func(s *settings) error {
+		s.weakETags = on
+		return nil
+	})
+}
+
+// WithUnconditional lets writes go out without any precondition when the
+// server gives no version, risking lost updates. The default is false:
+// such a write fails with [ErrNoVersion].
+func WithUnconditional(on bool) SharedOption {
+	return sharedOption(func(s *settings) error {
+		s.unconditional = on
+		return nil
+	})
+}
+
+// WithCreateMethod sets the method [Create] uses: http.MethodPut (the
+// default, with If-None-Match: *) or http.MethodPost (to a collection, with
+// an Idempotency-Key).
+func WithCreateMethod(method string) CallOption {
+	return callOption(func(s *settings) error {
+		if method != http.MethodPut && method != http.MethodPost {
+			return errors.New("occ: WithCreateMethod: want PUT or POST")
+		}
+		s.createMethod = method
+		return nil
+	})
+}
+
+// WithIdempotencyKey sets the Idempotency-Key of a POST [Create], for
+// callers that must keep one key across their own retries too. The default
+// is a random key, kept across every retry of the call.
+func WithIdempotencyKey(key string) CallOption {
+	return callOption(func(s *settings) error {
+		if key == "" {
+			return errors.New("occ: WithIdempotencyKey: empty key")
+		}
+		s.idempotencyKey = key
+		return nil
+	})
+}
+
+// WithAdoptExisting makes [Create] read and return the existing document
+// when the server says it already exists, instead of failing with a
+// [KindDuplicate] [*ConflictError]. [Stats.Adopted] tells which happened.
+func WithAdoptExisting(on bool) CallOption {
+	return callOption(func(s *settings) error {
+		s.adoptExisting = on
+		return nil
+	})
+}
+
+// WithHeader adds a header to every request a call sends, such as a tenant
+// id. Precondition, content and idempotency headers are occ's and win.
+func WithHeader(key, value string) SharedOption {
+	return sharedOption(func(s *settings) error {
+		if s.header == nil {
+			s.header = http.Header{}
+		}
+		s.header.Add(key, value)
+		return nil
+	})
+}
+
+// WithStats makes the call record what it did in st.
+func WithStats(st *Stats) CallOption {
+	return callOption(func(s *settings) error {
+		s.stats = &statsRef{st: st}
 		return nil
 	})
 }

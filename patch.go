@@ -26,9 +26,6 @@ type change struct {
 	remove bool
 }
 
-// errNotObject is returned when a document that must be a JSON object is
-// something else.
-var errNotObject = errors.New("occ: document is not a JSON object")
 
 // decodeJSON decodes a document, keeping numbers exactly as written.
 func decodeJSON(b []byte) (any, error) {

@@ -1,0 +1,270 @@
+package occ
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// doc is a document as the server holds it: its bytes, its decoded tree and
+// its validators.
+type doc struct {
+	url          string
+	raw          []byte
+	tree         any
+	etag         string
+	lastModified string
+	field        any  // the value of the version field, when configured
+	hasField     bool // whether the version field is present
+}
+
+// newDoc builds a doc from a body and the headers that came with it.
+func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
+	tree, err := decodeJSON(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+	}
+	d := &doc{url: url, raw: body, tree: tree, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	if s.versionField != nil {
+		d.field, d.hasField = lookup(tree, s.versionField)
+	}
+	return d, nil
+}
+
+// version returns the version writes are conditioned on.
+func (d *doc) version() string {
+	switch {
+	case d.hasField:
+		return fieldString(d.field)
+	case d.etag != "":
+		return d.etag
+	}
+	return d.lastModified
+}
+
+// fieldString renders a version field: a string as is, anything else as
+// JSON.
+func fieldString(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return string(mustRaw(v))
+}
+
+// isWeak reports whether an entity tag is weak (W/"...").
+func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
+
+// conditions returns the precondition headers of a write over d, or
+// ErrNoVersion when d offers nothing to condition on.
+func conditions(d *doc, s *settings) (http.Header, error) {
+	h := http.Header{}
+	switch {
+	case d.etag != "" && (!isWeak(d.etag) || s.weakETags):
+		h.Set("If-Match", d.etag)
+	case d.lastModified != "":
+		h.Set("If-Unmodified-Since", d.lastModified)
+	}
+	if d.hasField && s.versionIfMatch {
+		h.Set("If-Match", `"`+fieldString(d.field)+`"`)
+	}
+	if len(h) == 0 && !d.hasField && !s.unconditional {
+		return nil, ErrNoVersion
+	}
+	return h, nil
+}
+
+// read fetches the document at url.
+func (c *Client) read(ctx context.Context, url string, s *settings) (*doc, error) {
+	s.stats.add(func(st *Stats) { st.Reads++ })
+	resp, _, err := c.send(ctx, http.MethodGet, url, nil, nil, s)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, c.answerError(ctx, s, resp)
+	}
+	body, err := c.readDocument(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return newDoc(url, resp.Header, body, s)
+}
+
+// outcome is what one conditional write came to.
+type outcome struct {
+	doc       *doc           // the new state, on success
+	conflict  *ConflictError // the conflict, if the server refused
+	ambiguous bool           // an earlier try of this write may have landed unseen
+}
+
+// write sends next over cur, conditioned on cur's version.
+func (c *Client) write(ctx context.Context, cur *doc, next any, s *settings) (outcome, error) {
+	h, err := conditions(cur, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	next = withVersionField(next, cur, s)
+	method, body, ctype, err := encodeWrite(cur.tree, next, s.writeMode)
+	if err != nil {
+		return outcome{}, err
+	}
+	h.Set("Content-Type", ctype)
+	if method != http.MethodPut {
+		h.Set("Idempotency-Key", newIdempotencyKey())
+	}
+	s.stats.add(func(st *Stats) { st.Attempts++ })
+	resp, x, err := c.send(ctx, method, cur.url, body, h, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		d, err := c.written(cur.url, resp, next, s)
+		return outcome{doc: d}, err
+	}
+	if ce := parseConflict(resp, &c.errs); ce != nil {
+		c.noteConflict(ctx, s, ce)
+		return outcome{conflict: ce, ambiguous: x.ambiguous}, nil
+	}
+	return outcome{}, newStatusError(resp, &c.errs)
+}
+
+// withVersionField returns next with the version field set back to cur's,
+// so that a change function cannot forge the version.
+func withVersionField(next any, cur *doc, s *settings) any {
+	if !cur.hasField {
+		return next
+	}
+	return applyChange(next, s.versionField, change{value: cur.field})
+}
+
+// encodeWrite renders the write of next over cur in the given mode: the
+// method, the body and its content type. A merge patch that cannot express
+// a null falls back to a PUT of the whole document.
+func encodeWrite(cur, next any, mode WriteMode) (string, []byte, string, error) {
+	var (
+		body []byte
+		err  error
+	)
+	switch mode {
+	case WriteMergePatch:
+		body, err = mergePatch(cur, next)
+		if err == nil {
+			return http.MethodPatch, body, "application/merge-patch+json", nil
+		}
+		if !errors.Is(err, errMergePatchNull) {
+			return "", nil, "", err
+		}
+	case WriteJSONPatch:
+		body, err = jsonPatch(cur, next, true)
+		return http.MethodPatch, body, "application/json-patch+json", err
+	}
+	body, err = json.Marshal(next)
+	return http.MethodPut, body, "application/json", err
+}
+
+// written builds the state after a successful write: the answer's body when
+// it is a JSON document, else what was written, with the answer's
+// validators.
+func (c *Client) written(url string, resp *http.Response, next any, s *settings) (*doc, error) {
+	body, err := c.readDocument(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if d, err := newDoc(url, resp.Header, body, s); err == nil {
+		if _, ok := d.tree.(map[string]any); ok {
+			return d, nil
+		}
+	}
+	raw, err := json.Marshal(next)
+	if err != nil {
+		return nil, err
+	}
+	return newDoc(url, resp.Header, raw, s)
+}
+
+// planner returns the document to write over cur, or nil when nothing needs
+// writing. attempt is 1 for the first write.
+type planner func(ctx context.Context, cur *doc, attempt int) (any, error)
+
+// run is the conflict loop: plan, write, classify, wait, refresh, until the
+// write lands, nothing is left to write, or retrying cannot help.
+func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
+	c.conflictBudget.deposit()
+	var next any
+	for attempt := 1; ; attempt++ {
+		if next == nil {
+			var err error
+			if next, err = plan(ctx, cur, attempt); err != nil || next == nil {
+				return cur, err
+			}
+		}
+		out, err := c.write(ctx, cur, next, s)
+		if err != nil || out.conflict == nil {
+			return out.doc, err
+		}
+		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
+			return nil, err
+		}
+		if out.conflict.Kind == KindBusy {
+			continue // resend the same write, unchanged
+		}
+		fresh, err := c.refresh(ctx, cur, out.conflict, s)
+		if err != nil || (out.ambiguous && landed(cur, next, fresh)) {
+			return fresh, err
+		}
+		cur, next = fresh, nil
+	}
+}
+
+// mayRetry decides whether a conflict may be retried and waits for it: it
+// returns nil when the loop should go round again, else the error that
+// ends it, wrapping the conflict.
+func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *ConflictError) error {
+	ce.Attempts = attempt
+	switch {
+	case !ce.Retryable():
+		return ce
+	case attempt >= s.maxAttempts:
+		return fmt.Errorf("%w: %w", ErrAttemptsExhausted, ce)
+	case !c.conflictBudget.withdraw():
+		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+	}
+	d, ok := c.conflictWait(s, attempt, ce)
+	if !ok {
+		return fmt.Errorf("occ: server asked to wait %v, more than the %v allowed: %w", d, c.maxRetryAfter, ce)
+	}
+	c.noteRetry(ctx, s, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
+	if err := sleep(ctx, d); err != nil {
+		return fmt.Errorf("%w: %w", err, ce)
+	}
+	return nil
+}
+
+// refresh returns the server's current state after a version conflict: the
+// representation the conflict carried when it has one with a usable
+// version, else a fresh read.
+func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings) (*doc, error) {
+	if len(ce.Current) > 0 {
+		d, err := newDoc(cur.url, ce.Header, ce.Current, s)
+		if err == nil && d.version() != "" {
+			return d, nil
+		}
+	}
+	return c.read(ctx, cur.url, s)
+}
+
+// landed reports whether fresh already holds every change that next made to
+// cur: the sign that a write whose answer was lost did land, so that
+// reapplying the change would apply it twice.
+func landed(cur *doc, next any, fresh *doc) bool {
+	for _, ch := range diffValues(cur.tree, next, nil, nil) {
+		got, ok := lookup(fresh.tree, ch.path)
+		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,371 @@
+package occ
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Get reads the document at url and its version.
+//
+// It returns a [*StatusError] for an answer other than 200, a
+// [*ConflictError] for 409, 412 or 428, [ErrTooLarge] or
+// [ErrInvalidDocument] for a body it cannot take, and the transport's error
+// once transient retries are spent.
+func Get[T any](ctx context.Context, c *Client, url string, opts ...CallOption) (Versioned[T], error) {
+	s, err := c.callSettings(opts)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	d, err := c.read(ctx, url, s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	return finish[T](d, s)
+}
+
+// GetJSON is [Get] for callers without a struct: Value is the raw document.
+func GetJSON(ctx context.Context, c *Client, url string, opts ...CallOption) (Versioned[json.RawMessage], error) {
+	return Get[json.RawMessage](ctx, c, url, opts...)
+}
+
+// finish decodes d into a Versioned[T] and records the final version in the
+// call's stats.
+func finish[T any](d *doc, s *settings) (Versioned[T], error) {
+	v := Versioned[T]{Version: d.version(), ETag: d.etag, LastModified: d.lastModified, URL: d.url, Raw: d.raw}
+	if err := json.Unmarshal(d.raw, &v.Value); err != nil {
+		return Versioned[T]{}, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, v.Value, err)
+	}
+	s.stats.add(func(st *Stats) { st.Version = v.Version })
+	return v, nil
+}
+
+// Modify changes the document at url without losing anyone else's update.
+// It reads the document, decodes it into a fresh T, calls change on it and
+// writes the difference back onto the document as the server sent it,
+// conditioned on the version read (If-Match, If-Unmodified-Since or a
+// version field). When the server answers with a version conflict, Modify
+// refreshes, calls change again on the new state, and resubmits, with
+// backoff, up to the call's attempts; a busy answer is resent unchanged
+// after a wait.
+//
+// Members of the document that T does not model survive untouched: only
+// what change altered is written. A change that alters nothing writes
+// nothing. change may be called several times, on different states, so it
+// must not have side effects beyond v; an error it returns aborts Modify and
+// is returned wrapped, reachable with [errors.Is].
+//
+// Modify returns the document as finally written. Errors: a
+// [*ConflictError] for a conflict no retry can fix (duplicate, state,
+// unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
+// conflict; [ErrNoVersion] when the server gives nothing to condition on;
+// the context's error, wrapping the last conflict when it ends a wait; and
+// those of [Get].
+func Modify[T any](ctx context.Context, c *Client, url string, change func(v *T) error, opts ...CallOption) (T, error) {
+	v, err := modify[T](ctx, c, url, typedPlan(change), opts)
+	return v.Value, err
+}
+
+// ModifyJSON is [Modify] for callers without a struct: change receives the
+// whole document as JSON and returns the document it wants written. It
+// returns the document as finally written.
+func ModifyJSON(ctx context.Context, c *Client, url string, change func(doc []byte) ([]byte, error), opts ...CallOption) ([]byte, error) {
+	v, err := modify[json.RawMessage](ctx, c, url, rawPlan(change), opts)
+	return v.Raw, err
+}
+
+func modify[T any](ctx context.Context, c *Client, url string, plan planner, opts []CallOption) (Versioned[T], error) {
+	s, err := c.callSettings(opts)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	cur, err := c.read(ctx, url, s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	d, err := c.run(ctx, cur, plan, s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	return finish[T](d, s)
+}
+
+// ErrChangeAborted wraps the error a change function returned.
+var ErrChangeAborted = fmt.Errorf("occ: change aborted")
+
+// typedPlan plans a write by decoding the document into a fresh T, calling
+// change, and diffing the two encodings onto the document's tree.
+func typedPlan[T any](change func(*T) error) planner {
+	return func(_ context.Context, cur *doc, _ int) (any, error) {
+		var v T
+		before, err := encodeTree(cur.raw, &v)
+		if err != nil {
+			return nil, err
+		}
+		if err := change(&v); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+		}
+		after, err := encodeTree(nil, &v)
+		if err != nil {
+			return nil, err
+		}
+		return applyDiff(cur.tree, before, after), nil
+	}
+}
+
+// encodeTree decodes raw (when given) into v, then returns v's encoding as
+// a decoded tree: the document as T sees it.
+func encodeTree[T any](raw []byte, v *T) (any, error) {
+	if raw != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			return nil, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, *v, err)
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("occ: encoding %T: %w", *v, err)
+	}
+	return decodeJSON(b)
+}
+
+// applyDiff applies the difference between before and after to a copy of
+// tree, or returns nil when there is none.
+func applyDiff(tree, before, after any) any {
+	changes := diffValues(before, after, nil, nil)
+	if len(changes) == 0 {
+		return nil
+	}
+	return applyChanges(deepCopy(tree), changes)
+}
+
+// rawPlan plans a write from a change function over raw JSON.
+func rawPlan(change func([]byte) ([]byte, error)) planner {
+	return func(_ context.Context, cur *doc, _ int) (any, error) {
+		out, err := change(append([]byte(nil), cur.raw...))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+		}
+		next, err := decodeJSON(out)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+		}
+		if deepEqual(next, cur.tree) {
+			return nil, nil
+		}
+		return next, nil
+	}
+}
+
+// Put writes desired over the document at url, conditioned on base, the
+// version desired was derived from: a form a person filled in against the
+// version they saw. Members of base.Raw that T does not model survive.
+//
+// When the server holds a newer version, Put fetches it (theirs) and asks
+// the call's [Merger] for the document to resubmit given base, mine and
+// theirs, then loops like [Modify]. The default merger is [ThreeWay], which
+// keeps every non-overlapping edit and returns a [*MergeConflictError] for
+// true conflicts; [LastWriteWins] overwrites theirs. A base without a
+// version (no ETag, Last-Modified or version field) is merged with a fresh
+// read before the first write. Errors are those of [Modify], and the
+// merger's.
+func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
+	s, err := c.callSettings(opts)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	b, mine, err := putDocs(url, base, desired, s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	cur := b
+	if b.version() == "" {
+		if cur, err = c.read(ctx, url, s); err != nil {
+			return Versioned[T]{}, err
+		}
+	}
+	d, err := c.run(ctx, cur, mergePlan(b, mine, s.merger), s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	return finish[T](d, s)
+}
+
+// PutJSON is [Put] for callers without a struct.
+func PutJSON(ctx context.Context, c *Client, url string, base Versioned[json.RawMessage], desired json.RawMessage, opts ...CallOption) (Versioned[json.RawMessage], error) {
+	return Put(ctx, c, url, base, desired, opts...)
+}
+
+// putDocs returns the base document and mine: base.Raw with the
+// difference between base.Value and desired applied.
+func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc, *doc, error) {
+	raw := []byte(base.Raw)
+	if raw == nil {
+		var err error
+		if raw, err = json.Marshal(base.Value); err != nil {
+			return nil, nil, fmt.Errorf("occ: encoding base: %w", err)
+		}
+	}
+	h := http.Header{}
+	h.Set("ETag", base.ETag)
+	h.Set("Last-Modified", base.LastModified)
+	b, err := newDoc(url, h, raw, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	before, err := encodeTree(nil, &base.Value)
+	if err != nil {
+		return nil, nil, err
+	}
+	after, err := encodeTree(nil, &desired)
+	if err != nil {
+		return nil, nil, err
+	}
+	mineTree := applyChanges(deepCopy(b.tree), diffValues(before, after, nil, nil))
+	mine := &doc{url: url, raw: mustRaw(mineTree), tree: mineTree}
+	return b, mine, nil
+}
+
+// mergePlan plans Put's writes: mine over base first, then the merger's
+// answer over each fresher state.
+func mergePlan(base, mine *doc, m Merger) planner {
+	return func(ctx context.Context, cur *doc, _ int) (any, error) {
+		if cur == base {
+			return differentOrNil(mine.tree, cur.tree), nil
+		}
+		merged, err := m.Merge(ctx, base.raw, mine.raw, cur.raw)
+		if err != nil {
+			return nil, err
+		}
+		next, err := decodeJSON(merged)
+		if err != nil {
+			return nil, fmt.Errorf("%w: merger returned: %w", ErrInvalidDocument, err)
+		}
+		return differentOrNil(next, cur.tree), nil
+	}
+}
+
+func differentOrNil(next, cur any) any {
+	if deepEqual(next, cur) {
+		return nil
+	}
+	return next
+}
+
+// deepCopy copies a decoded JSON tree.
+func deepCopy(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(n))
+		for k, e := range n {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(n))
+		for i, e := range n {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}
+
+// Create makes a new document at url from v, once. By default it sends a
+// PUT with If-None-Match: *, so that it never replaces an existing document
+// (create-if-absent). With [WithCreateMethod](http.MethodPost) it POSTs to a
+// collection instead, with an Idempotency-Key ([WithIdempotencyKey], or a
+// random one) that stays the same on every retry of the call, so that a
+// retried create never creates twice.
+//
+// A document that already exists comes back as a [*ConflictError] of
+// [KindDuplicate], or, with [WithAdoptExisting], is read and returned
+// instead. A busy answer (for example the same Idempotency-Key still being
+// processed) is resent unchanged after a wait. The result's URL is the
+// answer's Location when it gave one.
+func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...CallOption) (Versioned[T], error) {
+	s, err := c.callSettings(opts)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Versioned[T]{}, fmt.Errorf("occ: encoding %T: %w", v, err)
+	}
+	d, err := c.create(ctx, url, body, s)
+	if err != nil {
+		return Versioned[T]{}, err
+	}
+	return finish[T](d, s)
+}
+
+// createHeaders returns the headers of a create: If-None-Match for a PUT,
+// an Idempotency-Key for anything else.
+func createHeaders(s *settings) http.Header {
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	if s.createMethod == http.MethodPut {
+		h.Set("If-None-Match", "*")
+		return h
+	}
+	key := s.idempotencyKey
+	if key == "" {
+		key = newIdempotencyKey()
+	}
+	h.Set("Idempotency-Key", key)
+	return h
+}
+
+// create sends a create until it lands, waiting out busy answers.
+func (c *Client) create(ctx context.Context, url string, body []byte, s *settings) (*doc, error) {
+	h := createHeaders(s)
+	c.conflictBudget.deposit()
+	for attempt := 1; ; attempt++ {
+		s.stats.add(func(st *Stats) { st.Attempts++ })
+		resp, _, err := c.send(ctx, s.createMethod, url, body, h, s)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			return c.created(url, resp, body, s)
+		}
+		ce := parseConflict(resp, &c.errs)
+		if ce == nil {
+			return nil, newStatusError(resp, &c.errs)
+		}
+		c.noteConflict(ctx, s, ce)
+		if ce.Kind == KindDuplicate && s.adoptExisting {
+			return c.adopt(ctx, url, ce, s)
+		}
+		if ce.Kind != KindBusy {
+			ce.Attempts = attempt
+			return nil, ce
+		}
+		if err := c.mayRetry(ctx, s, attempt, ce); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// created builds the state after a create: the answer's document, or the
+// one sent, at the answer's Location.
+func (c *Client) created(url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
+	if loc, err := resp.Location(); err == nil {
+		url = loc.String()
+	}
+	tree, err := decodeJSON(sent)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+	}
+	return c.written(url, resp, tree, s)
+}
+
+// adopt reads the document a duplicate create ran into: at the conflict's
+// Location when it names one, else at url.
+func (c *Client) adopt(ctx context.Context, url string, ce *ConflictError, s *settings) (*doc, error) {
+	if loc := ce.Header.Get("Location"); loc != "" {
+		url = resolveURL(url, loc)
+	}
+	s.stats.add(func(st *Stats) { st.Adopted = true })
+	return c.read(ctx, url, s)
+}

@@ -1,0 +1,105 @@
+package occ
+
+import (
+	"encoding/json"
+	"testing"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func tree(t *testing.T, s string) any {
+	t.Helper()
+	v, err := decodeJSON([]byte(s))
+	require.NoError(t, err)
+	return v
+}
+
+func TestDecodeJSONRejectsTrailingData(t *testing.T) {
+	_, err := decodeJSON([]byte(`{"a":1} {"b":2}`))
+	assert.Error(t, err)
+	_, err = decodeJSON([]byte(`{"a":`))
+	assert.Error(t, err)
+}
+
+func TestDiffApplyRoundTrip(t *testing.T) {
+	cases := []struct{ name, from, to string }{
+		{"set member", `{"a":1,"b":2}`, `{"a":1,"b":3}`},
+		{"add nested", `{"a":{}}`, `{"a":{"x":[1,2]}}`},
+		{"remove", `{"a":1,"b":2}`, `{"a":1}`},
+		{"set null", `{"a":1}`, `{"a":null}`},
+		{"type change", `{"a":{"b":1}}`, `{"a":"flat"}`},
+		{"escaped keys", `{"a/b":1,"c~d":2}`, `{"a/b":3,"c~d":4}`},
+		{"array atomic", `{"a":[1,2,3]}`, `{"a":[1,3]}`},
+		{"no change", `{"a":{"b":[1]}}`, `{"a":{"b":[1]}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			from, to := tree(t, tc.from), tree(t, tc.to)
+			got := applyChanges(deepCopy(from), diffValues(from, to, nil, nil))
+			assert.Equal(t, to, got)
+		})
+	}
+}
+
+func TestApplyChangesCreatesMissingParents(t *testing.T) {
+	doc := tree(t, `{"keep":true}`)
+	got := applyChanges(doc, []change{{path: []string{"meta", "labels", "x"}, value: "y"}})
+	assert.Equal(t, tree(t, `{"keep":true,"meta":{"labels":{"x":"y"}}}`), got)
+}
+
+func TestJSONPatchAppliesAndGuards(t *testing.T) {
+	from := `{"a":1,"b":{"c":"x"},"d":[1],"gone":true,"k/~":0}`
+	to := `{"a":2,"b":{"c":"x","e":null},"d":[2],"k/~":1}`
+	p, err := jsonPatch(tree(t, from), tree(t, to), true)
+	require.NoError(t, err)
+	patch, err := jsonpatch.DecodePatch(p)
+	require.NoError(t, err)
+	out, err := patch.Apply([]byte(from))
+	require.NoError(t, err)
+	assert.JSONEq(t, to, string(out))
+
+	// The guards make the patch fail on a document someone else changed.
+	_, err = patch.Apply([]byte(`{"a":5,"b":{"c":"x"},"d":[1],"gone":true,"k/~":0}`))
+	assert.Error(t, err)
+
+	var ops []patchOp
+	require.NoError(t, json.Unmarshal(p, &ops))
+	assert.Equal(t, "test", ops[0].Op)
+}
+
+func TestMergePatch(t *testing.T) {
+	from := `{"a":1,"b":{"c":"x","d":1},"gone":true,"arr":[null,1]}`
+	to := `{"a":2,"b":{"c":"x"},"arr":[null,2],"new":{"n":1}}`
+	p, err := mergePatch(tree(t, from), tree(t, to))
+	require.NoError(t, err)
+	out, err := jsonpatch.MergePatch([]byte(from), p)
+	require.NoError(t, err)
+	assert.JSONEq(t, to, string(out))
+}
+
+func TestMergePatchRefusesNull(t *testing.T) {
+	for _, to := range []string{`{"a":null}`, `{"n":{"x":null}}`} {
+		_, err := mergePatch(tree(t, `{"a":1}`), tree(t, to))
+		assert.ErrorIs(t, err, errMergePatchNull, to)
+	}
+}
+
+func TestPointerRoundTrip(t *testing.T) {
+	p := []string{"a/b", "c~d", ""}
+	got, err := parsePointer(pointer(p))
+	require.NoError(t, err)
+	assert.Equal(t, p, got)
+	_, err = parsePointer("nope")
+	assert.Error(t, err)
+}
+
+func TestLookupThroughArrays(t *testing.T) {
+	doc := tree(t, `{"a":[{"b":1}]}`)
+	v, ok := lookup(doc, []string{"a", "0", "b"})
+	assert.True(t, ok)
+	assert.Equal(t, json.Number("1"), v)
+	_, ok = lookup(doc, []string{"a", "1"})
+	assert.False(t, ok)
+}

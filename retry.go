@@ -1,0 +1,271 @@
+package occ
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Backoff says how long to wait before a retry. attempt is 1 before the first
+// retry, 2 before the second, and so on. Implementations must be safe for
+// concurrent use.
+type Backoff interface {
+	Backoff(attempt int) time.Duration
+}
+
+// BackoffFunc adapts a function to a [Backoff].
+type BackoffFunc func(attempt int) time.Duration
+
+// Backoff calls f.
+func (f BackoffFunc) Backoff(attempt int) time.Duration { return f(attempt) }
+
+var _ Backoff = BackoffFunc(nil)
+
+// Exponential returns a [Backoff] with full jitter: before retry n it waits a
+// uniformly random duration in [0, min(max, base·2^(n-1))). Full jitter is
+// stateless, so one Backoff serves any number of concurrent operations, and
+// it spreads competing writers of a hot resource furthest apart. A zero base
+// means no waiting.
+func Exponential(base, max time.Duration) Backoff {
+	return BackoffFunc(func(attempt int) time.Duration {
+		ceil := capped(base, max, attempt)
+		if ceil <= 0 {
+			return 0
+		}
+		return rand.N(ceil)
+	})
+}
+
+// capped returns min(max, base·2^(attempt-1)) without overflowing.
+func capped(base, max time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// Default backoffs: conflicts are retried quickly, since the competing
+// writer is usually done; transient failures more slowly.
+var (
+	defaultConflictBackoff  = Exponential(20*time.Millisecond, 2*time.Second)
+	defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
+)
+
+// Budget is a token bucket that bounds retries against first attempts, in
+// the spirit of gRPC retry throttling and the AWS SDK retry quota: every
+// first attempt earns a fraction of a token, every retry spends a whole
+// one, and when fewer than one token is left, calls fail fast instead of
+// retrying. A nil *Budget allows every retry. A Budget is safe for concurrent
+// use and may be shared by several clients.
+type Budget struct {
+	mu     sync.Mutex
+	tokens float64
+	max    float64
+	earn   float64
+}
+
+// NewBudget returns a full budget of max retries that earns perCall tokens
+// for every operation's first attempt. For example NewBudget(100, 0.2)
+// allows a burst of 100 retries and, in the long run, one retry for every
+// five operations. max must be at least 1 and perCall at least 0.
+func NewBudget(max int, perCall float64) (*Budget, error) {
+	if max < 1 || perCall < 0 {
+		return nil, errors.New("occ: NewBudget: max must be at least 1 and perCall at least 0")
+	}
+	return &Budget{tokens: float64(max), max: float64(max), earn: perCall}, nil
+}
+
+// deposit records a first attempt.
+func (b *Budget) deposit() {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.tokens = min(b.max, b.tokens+b.earn)
+	b.mu.Unlock()
+}
+
+// withdraw takes one retry out of the budget; it reports false when the
+// budget is empty.
+func (b *Budget) withdraw() bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// Tokens returns how many retries the budget holds now.
+func (b *Budget) Tokens() float64 {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens
+}
+
+// ErrBudgetExhausted is returned, wrapped with the failure that wanted a
+// retry, when a client's retry budget is empty.
+var ErrBudgetExhausted = errors.New("occ: retry budget exhausted")
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryAfter parses a Retry-After header (delay-seconds or an HTTP-date)
+// relative to now. It reports false when there is none or it is invalid.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		return time.Duration(min(s, int64(1<<33))) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(0, t.Sub(now)), true
+}
+
+// exchange is what the transient layer knows about one logical request,
+// shared with its retry policy through the request's context.
+type exchange struct {
+	replayable bool // safe to send again: idempotent, or carries an Idempotency-Key
+	retries    int  // transient retries made
+	ambiguous  bool // an attempt may have reached the server without an answer
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(ctx context.Context) *exchange {
+	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return x
+}
+
+// transientStatus reports whether a status is worth a transient retry.
+func transientStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// newTransport builds the transient-retry layer over the client's
+// *http.Client. It never logs on its own.
+func (c *Client) newTransport() *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.hc,
+		RetryMax:     c.transientMax,
+		CheckRetry:   c.checkRetry,
+		Backoff:      c.transientWait,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
+			c.onAttempt(req, retry)
+		},
+	}
+}
+
+// checkRetry is the transient retry policy: connection errors and 429, 502,
+// 503 and 504 answers are retried when the request is safe to replay, the
+// wait the server asks for fits the client's cap and the context's deadline,
+// and the transient budget allows it.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	x := exchangeFrom(ctx)
+	if x == nil {
+		return false, nil
+	}
+	if !c.transientFailure(ctx, x, resp, err) || !x.replayable || x.retries >= c.transientMax {
+		return false, nil
+	}
+	if !c.waitFits(ctx, resp) || !c.transientBudget.withdraw() {
+		return false, nil
+	}
+	x.retries++
+	c.logRetry(ctx, "transient", x.retries, resp, err)
+	return true, nil
+}
+
+// transientFailure reports whether resp or err is a transient failure, and
+// notes on x when the request may have reached the server.
+func (c *Client) transientFailure(ctx context.Context, x *exchange, resp *http.Response, err error) bool {
+	if err != nil {
+		x.ambiguous = true
+		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+		return retry
+	}
+	if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout {
+		x.ambiguous = true
+	}
+	return transientStatus(resp.StatusCode)
+}
+
+// waitFits reports whether the Retry-After of resp, if any, is within the
+// client's cap and ends before the context's deadline.
+func (c *Client) waitFits(ctx context.Context, resp *http.Response) bool {
+	if resp == nil {
+		return true
+	}
+	d, ok := retryAfter(resp.Header, time.Now())
+	if !ok {
+		return true
+	}
+	if d > c.maxRetryAfter {
+		return false
+	}
+	deadline, has := ctx.Deadline()
+	return !has || time.Now().Add(d).Before(deadline)
+}
+
+// transientWait is the transient layer's backoff: the server's Retry-After
+// when it gave one, else the client's transient backoff.
+func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := retryAfter(resp.Header, time.Now()); ok {
+			return d
+		}
+	}
+	return c.transientBackoff.Backoff(attempt + 1)
+}
+
+// conflictWait is how long to wait before retrying after a conflict: the
+// server's Retry-After, within the cap, else the call's backoff.
+func (c *Client) conflictWait(s *settings, attempt int, ce *ConflictError) (time.Duration, bool) {
+	if d, ok := retryAfter(ce.Header, time.Now()); ok {
+		return d, d <= c.maxRetryAfter
+	}
+	return s.backoff.Backoff(attempt), true
+}
