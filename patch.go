@@ -26,7 +26,6 @@ type change struct {
 	remove bool
 }
 
-
 // decodeJSON decodes a document, keeping numbers exactly as written.
 func decodeJSON(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
