@@ -1,0 +1,334 @@
+package occ
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type item struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+const itemURL = "http://api.test/items/1"
+
+func incr(v *item) error { v.Count++; return nil }
+
+func TestModifyKeepsMembersTheTypeDoesNotModel(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1,"extra":{"deep":[1,2]},"flag":null}`)
+	c := memClient(t, api)
+	got, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.Equal(t, item{Name: "a", Count: 2}, got)
+	assert.JSONEq(t, `{"name":"a","count":2,"extra":{"deep":[1,2]},"flag":null}`, api.doc)
+	reqs, _ := api.requests(http.MethodPut)
+	require.Len(t, reqs, 1)
+	assert.Equal(t, `"1"`, reqs[0].Header.Get("If-Match"))
+}
+
+func TestModifyThatChangesNothingWritesNothing(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	c := memClient(t, api)
+	var st Stats
+	got, err := Modify(context.Background(), c, itemURL, func(v *item) error { v.Name = "a"; return nil }, WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, "a", got.Name)
+	assert.Zero(t, api.count(http.MethodPut))
+	assert.Equal(t, Stats{Reads: 1, Version: `"1"`}, st)
+}
+
+func TestModifyChangeErrorAborts(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	c := memClient(t, api)
+	errNo := errors.New("no thanks")
+	_, err := Modify(context.Background(), c, itemURL, func(*item) error { return errNo })
+	assert.ErrorIs(t, err, errNo)
+	assert.ErrorIs(t, err, ErrChangeAborted)
+	assert.Zero(t, api.count(http.MethodPut))
+}
+
+func TestModifyRefreshesAndReappliesOnVersionConflict(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	// Someone else writes between our GET and our PUT.
+	api.then(api.pass, func(w http.ResponseWriter, r *http.Request) {
+		api.mu.Lock()
+		api.doc, api.version = `{"name":"b","count":10}`, 2
+		api.mu.Unlock()
+		api.pass(w, r)
+	})
+	c := memClient(t, api)
+	var st Stats
+	got, err := Modify(context.Background(), c, itemURL, incr, WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, item{Name: "b", Count: 11}, got)
+	assert.Equal(t, 2, st.Attempts)
+	assert.Equal(t, 1, st.Conflicts)
+	assert.Equal(t, 2, st.Reads)
+	assert.Equal(t, `"3"`, st.Version)
+}
+
+func TestNonRetryableAnswersEndAfterOneWrite(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		body   string
+		kind   Kind
+	}{
+		{"duplicate", 409, `{"error":"conflict","message":"email already exists"}`, KindDuplicate},
+		{"state", 409, `{"message":"cannot transition from shipped to cancelled"}`, KindState},
+		{"unknown 409", 409, `{}`, KindUnknown},
+		{"422", 422, `{"message":"count must be positive"}`, 0},
+		{"400", 400, `not json`, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newFakeAPI(`{"name":"a","count":1}`)
+			api.then(api.pass, answer(tc.status, tc.body, "Content-Type", "application/json"))
+			c := memClient(t, api)
+			_, err := Modify(context.Background(), c, itemURL, incr)
+			require.Error(t, err)
+			assert.Equal(t, 1, api.count(http.MethodPut))
+			var ce *ConflictError
+			if tc.status != 409 {
+				var se *StatusError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tc.status, se.StatusCode)
+				assert.False(t, errors.As(err, &ce))
+				return
+			}
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.kind, ce.Kind)
+			assert.Equal(t, 1, ce.Attempts)
+			assert.False(t, ce.Retryable())
+		})
+	}
+}
+
+func TestAttemptsExhaustedKeepsLastConflict(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	always412 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+	c := memClient(t, always412, WithMaxAttempts(3))
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	assert.ErrorIs(t, err, ErrAttemptsExhausted)
+	assert.ErrorIs(t, err, ErrPreconditionFailed)
+	var ce *ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 3, ce.Attempts)
+	assert.Equal(t, 3, api.count(http.MethodGet), "one read per attempt")
+}
+
+func TestConflictBudgetFailsFastAndRefills(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	b, err := NewBudget(1, 0.5)
+	require.NoError(t, err)
+	c := memClient(t, api, WithRetryBudgets(b, nil))
+	conflictOnce := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusPreconditionFailed) }
+
+	// One retry is in the budget (and the call earned half a token).
+	api.then(api.pass, conflictOnce)
+	_, err = Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+
+	// Half a token left: the next conflict fails fast, wrapping the conflict.
+	api.then(api.pass, conflictOnce)
+	_, err = Modify(context.Background(), c, itemURL, incr)
+	assert.ErrorIs(t, err, ErrBudgetExhausted)
+	assert.ErrorIs(t, err, ErrPreconditionFailed)
+
+	// That call's first attempt earned the other half: the budget refilled.
+	api.then(api.pass, conflictOnce)
+	_, err = Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+}
+
+func TestRetryAfterOnBusyConflictIsHonouredAndWriteResentUnchanged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(
+			api.pass,
+			answer(409, `{"message":"resource is locked by another operation"}`, "Retry-After", "7"),
+		)
+		c := memClient(t, api)
+		start := time.Now()
+		_, err := Modify(context.Background(), c, itemURL, incr)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, time.Since(start), 7*time.Second)
+		assert.Equal(t, 1, api.count(http.MethodGet), "busy: no refresh")
+		_, bodies := api.requests(http.MethodPut)
+		require.Len(t, bodies, 2)
+		assert.Equal(t, bodies[0], bodies[1])
+	})
+}
+
+func TestCancellationDuringBackoffReturnsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(
+			api.pass,
+			answer(409, `{"message":"busy"}`, "Retry-After", "50"),
+		)
+		c := memClient(t, api)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(time.Second)
+			cancel()
+		}()
+		start := time.Now()
+		_, err := Modify(ctx, c, itemURL, incr)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.ErrorIs(t, err, ErrConflict)
+		assert.Equal(t, time.Second, time.Since(start), "returns when cancelled, not after the 50s wait")
+	})
+}
+
+func TestRetryAfterBeyondDeadlineIsNotStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(answer(503, `down`, "Retry-After", "30"))
+		c := memClient(t, api)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := Get[item](ctx, c, itemURL)
+		var se *StatusError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 503, se.StatusCode)
+		assert.Zero(t, time.Since(start))
+		assert.Equal(t, 1, api.count(http.MethodGet))
+	})
+}
+
+func TestTransientRetryHonoursRetryAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(answer(503, `down`, "Retry-After", "2"), answer(429, `slow down`, "Retry-After", "3"))
+		var st Stats
+		c := memClient(t, api)
+		start := time.Now()
+		got, err := Get[item](context.Background(), c, itemURL, WithStats(&st))
+		require.NoError(t, err)
+		assert.Equal(t, "a", got.Value.Name)
+		assert.Equal(t, 5*time.Second, time.Since(start))
+		assert.Equal(t, 2, st.TransientRetries)
+	})
+}
+
+func TestPostAfterResetIsReplayedWithTheSameIdempotencyKey(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(reset, answer(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
+	c := memClient(t, api)
+	got, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"}, WithCreateMethod(http.MethodPost))
+	require.NoError(t, err)
+	assert.Equal(t, "http://api.test/items/9", got.URL)
+	reqs, bodies := api.requests(http.MethodPost)
+	require.Len(t, reqs, 2)
+	key := reqs[0].Header.Get("Idempotency-Key")
+	assert.NotEmpty(t, key)
+	assert.Equal(t, key, reqs[1].Header.Get("Idempotency-Key"))
+	assert.Equal(t, bodies[0], bodies[1])
+}
+
+func TestPostWithoutIdempotencyKeyIsNotReplayed(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(reset)
+	c := memClient(t, api)
+	req, err := http.NewRequest(http.MethodPost, "http://api.test/items", nil)
+	require.NoError(t, err)
+	_, err = c.Do(req)
+	assert.ErrorIs(t, err, errReset)
+	assert.Equal(t, 1, api.count(http.MethodPost))
+}
+
+func TestGetIsReplayedAfterReset(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	api.then(reset, reset)
+	c := memClient(t, api)
+	_, err := Get[item](context.Background(), c, itemURL)
+	require.NoError(t, err)
+	assert.Equal(t, 3, api.count(http.MethodGet))
+}
+
+func TestDoReturnsConflictErrorWithBodyClosed(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(answer(409, `{"message":"email already exists"}`, "Content-Type", "application/json"))
+	c := memClient(t, api)
+	req, err := http.NewRequest(http.MethodPut, itemURL, nil)
+	require.NoError(t, err)
+	resp, err := c.Do(req)
+	assert.Nil(t, resp)
+	var ce *ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, KindDuplicate, ce.Kind)
+	assert.Contains(t, string(ce.Body), "email")
+}
+
+func TestWeakETagsAreNotSentUnlessAllowed(t *testing.T) {
+	weak := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `W/"1"`)
+		if r.Method == http.MethodPut && r.Header.Get("If-Match") != `W/"1"` {
+			w.WriteHeader(http.StatusPreconditionFailed)
+			return
+		}
+		_, _ = w.Write([]byte(`{"name":"a","count":1}`))
+	})
+	c := memClient(t, weak)
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	assert.ErrorIs(t, err, ErrNoVersion)
+
+	_, err = Modify(context.Background(), c, itemURL, incr, WithWeakETags(true))
+	assert.NoError(t, err)
+}
+
+func TestDocumentSizeLimit(t *testing.T) {
+	big := `{"name":"` + string(make([]byte, 2048)) + `"}`
+	api := newFakeAPI(big)
+	c := memClient(t, api, WithMaxBodySize(1024))
+	_, err := Get[item](context.Background(), c, itemURL)
+	assert.ErrorIs(t, err, ErrTooLarge)
+}
+
+func TestInvalidDocument(t *testing.T) {
+	api := newFakeAPI(`{"name":`)
+	c := memClient(t, api)
+	_, err := Get[item](context.Background(), c, itemURL)
+	assert.ErrorIs(t, err, ErrInvalidDocument)
+	api.doc = `{"name":5}`
+	_, err = Get[item](context.Background(), c, itemURL)
+	assert.ErrorIs(t, err, ErrInvalidDocument)
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for name, o := range map[string]Option{
+		"attempts":  WithMaxAttempts(0),
+		"client":    WithHTTPClient(nil),
+		"backoff":   WithBackoff(nil),
+		"merger":    WithMerger(nil),
+		"pointer":   WithVersionField("version"),
+		"mode":      WithWriteMode(WriteMode(9)),
+		"body":      WithMaxBodySize(0),
+		"transient": WithTransientRetries(-1, Exponential(0, 0)),
+	} {
+		_, err := New(o)
+		assert.Error(t, err, name)
+	}
+	c, err := New()
+	require.NoError(t, err)
+	_, err = Get[item](context.Background(), c, itemURL, WithCreateMethod(http.MethodDelete))
+	assert.Error(t, err)
+	_, err = json.Marshal(c.defaults.maxAttempts)
+	assert.NoError(t, err)
+}
