@@ -1,10 +1,13 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -331,4 +334,51 @@ func TestOptionsValidate(t *testing.T) {
 	assert.Error(t, err)
 	_, err = json.Marshal(c.defaults.maxAttempts)
 	assert.NoError(t, err)
+}
+
+func TestLostAnswerToAWriteThatLandedIsNotAppliedTwice(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	writeThenReset := func(w http.ResponseWriter, r *http.Request) {
+		api.pass(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler)
+	}
+	api.then(api.pass, writeThenReset)
+	c := memClient(t, api)
+	var st Stats
+	got, err := Modify(context.Background(), c, itemURL, incr, WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Count)
+	assert.JSONEq(t, `{"name":"a","count":2}`, api.doc, "incremented once, not twice")
+	assert.Equal(t, 2, api.count(http.MethodPut), "the PUT was replayed once, met 412")
+	assert.Equal(t, 1, st.Conflicts)
+}
+
+func TestHooksAndLoggingNeverShowCredentials(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	api.then(api.pass, answer(412, ``))
+	var logs bytes.Buffer
+	var attempts, conflicts, retries int
+	c := memClient(t, api,
+		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		WithHooks(Hooks{
+			OnAttempt:  func(_ context.Context, a Attempt) { attempts++; assert.NotContains(t, a.URL, "secret") },
+			OnConflict: func(_ context.Context, ce *ConflictError) { conflicts++; assert.Equal(t, 412, ce.StatusCode) },
+			OnRetry:    func(_ context.Context, r Retry) { retries++; assert.Equal(t, "conflict", r.Reason) },
+		}))
+	url := "http://user:pw-secret@api.test/items/1?token=secret-token"
+	_, err := Modify(context.Background(), c, url, incr, WithHeader("Authorization", "Bearer secret-bearer"))
+	require.NoError(t, err)
+	assert.Equal(t, 4, attempts, "GET, PUT, GET, PUT")
+	assert.Equal(t, 1, conflicts)
+	assert.Equal(t, 1, retries)
+	assert.NotEmpty(t, logs.String())
+	assert.NotContains(t, logs.String(), "secret")
+	reqs, _ := api.requests(http.MethodPut)
+	assert.Equal(t, "Bearer secret-bearer", reqs[0].Header.Get("Authorization"), "WithHeader reaches the server")
+}
+
+func TestSilentByDefault(t *testing.T) {
+	c, err := New()
+	require.NoError(t, err)
+	assert.False(t, c.logger.Enabled(context.Background(), slog.LevelError))
 }

@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,24 +15,41 @@ import (
 type doc struct {
 	url          string
 	raw          []byte
-	tree         any
+	parsed       any // raw decoded, once needed; see tree
 	etag         string
 	lastModified string
 	field        any  // the value of the version field, when configured
 	hasField     bool // whether the version field is present
 }
 
-// newDoc builds a doc from a body and the headers that came with it.
+// newDoc builds a doc from a body and the headers that came with it. The
+// body is validated now and decoded only when needed.
 func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
-	tree, err := decodeJSON(body)
-	if err != nil {
+	if !json.Valid(body) {
+		_, err := decodeJSON(body)
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
 	}
-	d := &doc{url: url, raw: body, tree: tree, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
-		d.field, d.hasField = lookup(tree, s.versionField)
+		d.field, d.hasField = lookup(d.tree(), s.versionField)
 	}
 	return d, nil
+}
+
+// tree returns the decoded document. The body was validated by newDoc, so
+// decoding cannot fail but for nesting deeper than encoding/json allows,
+// which json.Valid rejects too.
+func (d *doc) tree() any {
+	if d.parsed == nil {
+		d.parsed, _ = decodeJSON(d.raw)
+	}
+	return d.parsed
+}
+
+// isObject reports whether a valid JSON text is an object.
+func isObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
 }
 
 // version returns the version writes are conditioned on.
@@ -107,7 +125,7 @@ func (c *Client) write(ctx context.Context, cur *doc, next any, s *settings) (ou
 		return outcome{}, err
 	}
 	next = withVersionField(next, cur, s)
-	method, body, ctype, err := encodeWrite(cur.tree, next, s.writeMode)
+	method, body, ctype, err := encodeWrite(cur.tree(), next, s.writeMode)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -173,8 +191,8 @@ func (c *Client) written(url string, resp *http.Response, next any, s *settings)
 	if err != nil {
 		return nil, err
 	}
-	if d, err := newDoc(url, resp.Header, body, s); err == nil {
-		if _, ok := d.tree.(map[string]any); ok {
+	if isObject(body) {
+		if d, err := newDoc(url, resp.Header, body, s); err == nil {
 			return d, nil
 		}
 	}
@@ -182,7 +200,11 @@ func (c *Client) written(url string, resp *http.Response, next any, s *settings)
 	if err != nil {
 		return nil, err
 	}
-	return newDoc(url, resp.Header, raw, s)
+	d, err := newDoc(url, resp.Header, raw, s)
+	if err == nil {
+		d.parsed = next
+	}
+	return d, err
 }
 
 // planner returns the document to write over cur, or nil when nothing needs
@@ -260,8 +282,8 @@ func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *se
 // cur: the sign that a write whose answer was lost did land, so that
 // reapplying the change would apply it twice.
 func landed(cur *doc, next any, fresh *doc) bool {
-	for _, ch := range diffValues(cur.tree, next, nil, nil) {
-		got, ok := lookup(fresh.tree, ch.path)
+	for _, ch := range diffValues(cur.tree(), next, nil, nil) {
+		got, ok := lookup(fresh.tree(), ch.path)
 		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
 			return false
 		}

@@ -2,6 +2,7 @@ package occ
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -97,6 +98,10 @@ func (c *Client) logRetry(ctx context.Context, reason string, n int, resp *http.
 
 // onAttempt is the transient layer's request hook.
 func (c *Client) onAttempt(req *http.Request, retry int) {
+	logging := c.logger.Enabled(req.Context(), slog.LevelDebug)
+	if !logging && c.hooks.OnAttempt == nil {
+		return
+	}
 	a := Attempt{Method: req.Method, URL: redactedURL(req.URL.String()), Retry: retry}
 	c.logger.DebugContext(req.Context(), "occ: request", "method", a.Method, "url", a.URL, "retry", retry)
 	if c.hooks.OnAttempt != nil {

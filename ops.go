@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -99,44 +100,49 @@ var ErrChangeAborted = fmt.Errorf("occ: change aborted")
 func typedPlan[T any](change func(*T) error) planner {
 	return func(_ context.Context, cur *doc, _ int) (any, error) {
 		var v T
-		before, err := encodeTree(cur.raw, &v)
+		if err := json.Unmarshal(cur.raw, &v); err != nil {
+			return nil, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, v, err)
+		}
+		before, err := encode(&v)
 		if err != nil {
 			return nil, err
 		}
 		if err := change(&v); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
 		}
-		after, err := encodeTree(nil, &v)
-		if err != nil {
+		after, err := encode(&v)
+		if err != nil || bytes.Equal(before, after) {
 			return nil, err
 		}
-		return applyDiff(cur.tree, before, after), nil
+		return applyDiff(cur.tree(), before, after)
 	}
 }
 
-// encodeTree decodes raw (when given) into v, then returns v's encoding as
-// a decoded tree: the document as T sees it.
-func encodeTree[T any](raw []byte, v *T) (any, error) {
-	if raw != nil {
-		if err := json.Unmarshal(raw, v); err != nil {
-			return nil, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, *v, err)
-		}
-	}
+// encode encodes v for diffing.
+func encode[T any](v *T) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("occ: encoding %T: %w", *v, err)
 	}
-	return decodeJSON(b)
+	return b, nil
 }
 
-// applyDiff applies the difference between before and after to a copy of
-// tree, or returns nil when there is none.
-func applyDiff(tree, before, after any) any {
-	changes := diffValues(before, after, nil, nil)
-	if len(changes) == 0 {
-		return nil
+// applyDiff applies the difference between the encodings before and after
+// to a copy of tree, or returns nil when there is none.
+func applyDiff(tree any, before, after []byte) (any, error) {
+	b, err := decodeJSON(before)
+	if err != nil {
+		return nil, err
 	}
-	return applyChanges(deepCopy(tree), changes)
+	a, err := decodeJSON(after)
+	if err != nil {
+		return nil, err
+	}
+	changes := diffValues(b, a, nil, nil)
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	return applyChanges(deepCopy(tree), changes), nil
 }
 
 // rawPlan plans a write from a change function over raw JSON.
@@ -150,7 +156,7 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
 		}
-		if deepEqual(next, cur.tree) {
+		if deepEqual(next, cur.tree()) {
 			return nil, nil
 		}
 		return next, nil
@@ -213,16 +219,19 @@ func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc
 	if err != nil {
 		return nil, nil, err
 	}
-	before, err := encodeTree(nil, &base.Value)
+	before, err := encode(&base.Value)
 	if err != nil {
 		return nil, nil, err
 	}
-	after, err := encodeTree(nil, &desired)
+	after, err := encode(&desired)
 	if err != nil {
 		return nil, nil, err
 	}
-	mineTree := applyChanges(deepCopy(b.tree), diffValues(before, after, nil, nil))
-	mine := &doc{url: url, raw: mustRaw(mineTree), tree: mineTree}
+	mineTree, err := applyDiff(b.tree(), before, after)
+	if err != nil || mineTree == nil {
+		return b, b, err
+	}
+	mine := &doc{url: url, raw: mustRaw(mineTree), parsed: mineTree}
 	return b, mine, nil
 }
 
@@ -231,7 +240,7 @@ func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc
 func mergePlan(base, mine *doc, m Merger) planner {
 	return func(ctx context.Context, cur *doc, _ int) (any, error) {
 		if cur == base {
-			return differentOrNil(mine.tree, cur.tree), nil
+			return differentOrNil(mine.tree(), cur.tree()), nil
 		}
 		merged, err := m.Merge(ctx, base.raw, mine.raw, cur.raw)
 		if err != nil {
@@ -241,7 +250,7 @@ func mergePlan(base, mine *doc, m Merger) planner {
 		if err != nil {
 			return nil, fmt.Errorf("%w: merger returned: %w", ErrInvalidDocument, err)
 		}
-		return differentOrNil(next, cur.tree), nil
+		return differentOrNil(next, cur.tree()), nil
 	}
 }
 
