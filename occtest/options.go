@@ -172,8 +172,10 @@ func WithCurrentInConflict(on bool) Option {
 // WithUnique requires the value at pointer to be unique among the resources
 // of one collection (the resources sharing a parent path, such as /users/1
 // and /users/2). A write that would duplicate it is answered 409 with code
-// duplicate. Each call adds a rule; documents without the value are not
-// checked.
+// duplicate, detail "a resource with this email already exists" (for
+// "/email"), the pointer in its errors member and the path of the other
+// resource in its existing member. Each call adds a rule; documents without
+// the value are not checked.
 func WithUnique(pointer string) Option {
 	return optionFunc(func(c *config) error {
 		if err := checkPointer(pointer); err != nil {

@@ -33,6 +33,9 @@ func NewServer(opts ...Option) *Server {
 	srv.Listener.Close()
 	srv.Listener = ln
 	srv.Start()
+	if tr, ok := srv.Client().Transport.(*http.Transport); ok {
+		tr.MaxIdleConnsPerHost = maxIdleConns
+	}
 	return &Server{Store: st, URL: srv.URL, srv: srv}
 }
 
@@ -41,7 +44,12 @@ func NewServer(opts ...Option) *Server {
 // finished.
 func (s *Server) Close() { s.srv.Close() }
 
-// Client returns an HTTP client configured for the server; its idle
+// maxIdleConns is how many idle connections [Server.Client] keeps, so that
+// concurrent tests reuse connections instead of opening new ones.
+const maxIdleConns = 64
+
+// Client returns an HTTP client configured for the server. It keeps up to 64
+// idle connections, so that concurrent requests reuse them, and its idle
 // connections are closed by [Server.Close].
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
