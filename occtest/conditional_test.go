@@ -71,6 +71,8 @@ func TestGetPutIfMatch(t *testing.T) {
 		{name: "trailing data is 400", method: "PUT", path: "/a", body: `{} {}`, status: 400},
 		{name: "unknown method is 405", method: "OPTIONS", path: "/a", status: 405},
 	})
+	resp, _ := send(t, srv, "OPTIONS", "/a", "")
+	assert.Contains(t, resp.Header.Get("Allow"), "PATCH")
 }
 
 func TestDelete(t *testing.T) {

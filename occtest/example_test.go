@@ -1,6 +1,7 @@
 package occtest_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,8 +81,8 @@ func ExampleTransport() {
 
 	st.Inject(occtest.Fault{Method: http.MethodGet, Reset: true})
 	_, err := client.Get("http://store/orders/1")
-	fmt.Println(err)
+	fmt.Println("reset:", errors.Is(err, occtest.ErrConnectionReset))
 	// Output:
 	// 201 /orders/1 "1" Thu, 01 Jan 2026 00:00:01 GMT
-	// Get "http://store/orders/1": occtest: connection reset: connection reset by peer
+	// reset: true
 }

@@ -39,6 +39,20 @@ func TestFaultStatus(t *testing.T) {
 	assert.True(t, ok, "a faulted DELETE must not run")
 }
 
+func TestFaultQueueOrder(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	srv.Inject(occtest.Fault{Status: 503})
+	srv.Inject(occtest.Fault{Status: 429})
+	srv.Inject(occtest.Fault{Method: "GET", Path: "/b", Status: 502})
+	runSteps(t, srv, []step{
+		{name: "first queued wins", method: "GET", path: "/b", status: 503},
+		{name: "then the next", method: "GET", path: "/b", status: 429},
+		{name: "then the last", method: "GET", path: "/b", status: 502},
+		{name: "then none", method: "GET", path: "/b", status: 404},
+	})
+}
+
 func TestFaultRetryAfterHeader(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)

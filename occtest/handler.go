@@ -12,13 +12,30 @@ import (
 // limit, never buffered beyond it.
 const MaxBodyBytes = 1 << 20
 
-// ServeHTTP serves the store: GET and HEAD read a resource; PUT replaces or
-// creates one (201); PATCH applies an application/merge-patch+json (RFC 7396)
-// or application/json-patch+json (RFC 6902) document; DELETE removes one
-// (204); POST to a collection path such as /orders creates /orders/<n> (201,
-// with Location), honouring Idempotency-Key. Successful writes answer with
-// the new document and its validators. Every request is recorded first, then
-// matched against the injected faults. ServeHTTP is safe for concurrent use.
+// ServeHTTP serves the store at the request's URL path:
+//
+//   - GET and HEAD read a resource (404 if absent; 304 when If-None-Match
+//     matches, compared weakly).
+//   - PUT replaces a resource (200) or creates it (201); If-None-Match: *
+//     makes it create-only (412 if the resource exists).
+//   - PATCH applies an application/merge-patch+json (RFC 7396) or an atomic
+//     application/json-patch+json (RFC 6902) document: 415 for other media
+//     types, 409 version_conflict when a test operation fails, 422 when the
+//     patch cannot be applied.
+//   - DELETE removes a resource (204).
+//   - POST to a collection path such as /orders creates /orders/<n> (201,
+//     with Location). With an Idempotency-Key header, the first request is
+//     processed and its answer stored; a repeat with the same key and path
+//     and the same body gets that answer replayed without writing, with
+//     another body 422, and while the first is still in flight 409 with
+//     code idempotency_in_progress.
+//
+// Writes evaluate If-Match, If-Unmodified-Since and If-None-Match (see the
+// options), then the version field, uniqueness and transition rules, and
+// answer a success with the new document and its validators. Bodies must be
+// JSON objects (400) of at most [MaxBodyBytes] (413). Every request is
+// recorded first, then matched against the injected faults. ServeHTTP is
+// safe for concurrent use.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	s.record(r, body)

@@ -9,42 +9,43 @@ import (
 	"github.com/occ-go/occ/occtest"
 )
 
+var versionFieldCases = []struct {
+	name    string
+	opts    []occtest.Option
+	initial string // document after Set (version 1)
+	fresh   string // a write carrying version 1
+	stale   string // a write carrying version 1 once the resource is at 2
+	after   string // the document after the fresh write
+}{
+	{
+		name:    "number at /version",
+		opts:    []occtest.Option{occtest.WithVersionField("/version")},
+		initial: `{"n":0,"version":1}`,
+		fresh:   `{"n":1,"version":1}`,
+		stale:   `{"n":9,"version":1}`,
+		after:   `{"n":1,"version":2}`,
+	},
+	{
+		name:    "string at /_rev",
+		opts:    []occtest.Option{occtest.WithVersionField("/_rev"), occtest.WithVersionFieldString(true)},
+		initial: `{"n":0,"_rev":"1"}`,
+		fresh:   `{"n":1,"_rev":"1"}`,
+		stale:   `{"n":9,"_rev":"1"}`,
+		after:   `{"n":1,"_rev":"2"}`,
+	},
+	{
+		name:    "nested Kubernetes resourceVersion",
+		opts:    []occtest.Option{occtest.WithVersionField("/metadata/resourceVersion"), occtest.WithVersionFieldString(true)},
+		initial: `{"n":0,"metadata":{"resourceVersion":"1"}}`,
+		fresh:   `{"n":1,"metadata":{"resourceVersion":"1"}}`,
+		stale:   `{"n":9,"metadata":{"resourceVersion":"1"}}`,
+		after:   `{"n":1,"metadata":{"resourceVersion":"2"}}`,
+	},
+}
+
 func TestVersionField(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		opts    []occtest.Option
-		initial string // document after Set (version 1)
-		fresh   string // a write carrying version 1
-		stale   string // a write carrying version 1 once the resource is at 2
-		after   string // the document after the fresh write
-	}{
-		{
-			name:    "number at /version",
-			opts:    []occtest.Option{occtest.WithVersionField("/version")},
-			initial: `{"n":0,"version":1}`,
-			fresh:   `{"n":1,"version":1}`,
-			stale:   `{"n":9,"version":1}`,
-			after:   `{"n":1,"version":2}`,
-		},
-		{
-			name:    "string at /_rev",
-			opts:    []occtest.Option{occtest.WithVersionField("/_rev"), occtest.WithVersionFieldString(true)},
-			initial: `{"n":0,"_rev":"1"}`,
-			fresh:   `{"n":1,"_rev":"1"}`,
-			stale:   `{"n":9,"_rev":"1"}`,
-			after:   `{"n":1,"_rev":"2"}`,
-		},
-		{
-			name:    "nested Kubernetes resourceVersion",
-			opts:    []occtest.Option{occtest.WithVersionField("/metadata/resourceVersion"), occtest.WithVersionFieldString(true)},
-			initial: `{"n":0,"metadata":{"resourceVersion":"1"}}`,
-			fresh:   `{"n":1,"metadata":{"resourceVersion":"1"}}`,
-			stale:   `{"n":9,"metadata":{"resourceVersion":"1"}}`,
-			after:   `{"n":1,"metadata":{"resourceVersion":"2"}}`,
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range versionFieldCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, tt.opts...)
