@@ -83,13 +83,22 @@ func (s *Store) patch(r *http.Request, body []byte) *response {
 	return s.apply(p, cur, next, http.StatusOK)
 }
 
+// patchOptions are strict RFC 6902 semantics with a bound on the growth that
+// copy operations may cause, so that a hostile patch cannot exhaust memory.
+func patchOptions() *jsonpatch.ApplyOptions {
+	o := jsonpatch.NewApplyOptions()
+	o.SupportNegativeIndices = false
+	o.AccumulatedCopySizeLimit = 4 * MaxBodyBytes
+	return o
+}
+
 // applyPatch computes the patched document: a failed JSON Patch test is a
 // 409 version_conflict, any other failure a 422.
 func applyPatch(pd *patchDoc, doc []byte) (map[string]any, *response) {
 	var out []byte
 	var err error
 	if pd.jsonPatch {
-		out, err = pd.ops.Apply(doc)
+		out, err = pd.ops.ApplyWithOptions(doc, patchOptions())
 	} else {
 		out, err = jsonpatch.MergePatch(doc, pd.raw)
 	}

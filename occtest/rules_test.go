@@ -1,6 +1,8 @@
 package occtest_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -154,4 +156,20 @@ func TestPatch(t *testing.T) {
 			assert.Equal(t, 1, srv.Writes())
 		})
 	}
+}
+
+func TestJSONPatchCopyIsBounded(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	require.NoError(t, srv.Set("/r", []byte(`{"a":"`+strings.Repeat("x", 100_000)+`"}`)))
+	ops := make([]string, 50) // 50 copies of 100 kB: 5 MB, over the 4 MiB bound
+	for i := range ops {
+		ops[i] = fmt.Sprintf(`{"op":"copy","from":"/a","path":"/b%d"}`, i)
+	}
+	resp, body := send(t, srv, "PATCH", "/r", "["+strings.Join(ops, ",")+"]", "Content-Type", "application/json-patch+json")
+	require.Equal(t, 422, resp.StatusCode, body)
+	assert.Equal(t, "invalid_patch", problemOf(t, resp, body)["code"])
+
+	resp, body = send(t, srv, "PATCH", "/r", "["+strings.Join(ops[:5], ",")+"]", "Content-Type", "application/json-patch+json")
+	assert.Equal(t, 200, resp.StatusCode, "small copies are fine: %.200s", body)
 }
