@@ -37,13 +37,21 @@ const MaxBodyBytes = 1 << 20
 // recorded first, then matched against the injected faults. ServeHTTP is
 // safe for concurrent use.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := readBody(w, r)
 	s.record(r, body)
 	if f, ok := s.takeFault(r); ok {
 		s.serveFault(w, r, body, f, err)
 		return
 	}
 	s.serve(r, body, err).write(w, r)
+}
+
+// readBody reads the request body through the MaxBodyBytes limit.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 }
 
 // serve computes the answer to r, whose body was read with readErr.

@@ -24,7 +24,7 @@ func (s *Store) post(r *http.Request, body []byte) *response {
 		s.callBeforeWrite(r, body)
 		return s.create(r, body)
 	}
-	key = r.URL.Path + "\x00" + key
+	key = strings.TrimSuffix(r.URL.Path, "/") + "\x00" + key
 	if resp := s.beginIdempotent(key, body); resp != nil {
 		return resp
 	}

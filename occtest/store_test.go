@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +178,26 @@ func TestTransportInSynctest(t *testing.T) {
 		assert.Empty(t, body, "HEAD has no body")
 		assert.Equal(t, `"3"`, resp.Header.Get("ETag"))
 	})
+}
+
+func TestServeHTTPDirectly(t *testing.T) {
+	t.Parallel()
+	st := occtest.NewStore()
+	require.NoError(t, st.Set("/a", []byte(`{"n":1}`)))
+	tests := []struct {
+		name string
+		req  *http.Request
+		want int
+	}{
+		{"httptest request", httptest.NewRequest("GET", "/a", nil), 200},
+		{"nil body", &http.Request{Method: "GET", URL: &url.URL{Path: "/a"}, Header: http.Header{}}, 200},
+		{"nil body PUT", &http.Request{Method: "PUT", URL: &url.URL{Path: "/a"}, Header: http.Header{}}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			st.ServeHTTP(rec, tt.req)
+			assert.Equal(t, tt.want, rec.Code, rec.Body.String())
+		})
+	}
 }
