@@ -172,13 +172,12 @@ func parseErrorShape(o object, e *ConflictError) bool {
 	return true
 }
 
-// isProblem reports whether o looks like an RFC 9457 problem object.
+// isProblem reports whether o looks like an RFC 9457 problem object: a
+// type or title, and a numeric status or a detail.
 func isProblem(o object) bool {
-	_, hasType := o["type"]
-	_, hasTitle := o["title"]
-	_, hasStatus := o["status"]
-	_, hasDetail := o["detail"]
-	return (hasType || hasTitle) && (hasStatus || hasDetail) && o.obj("error") == nil
+	status := o["status"]
+	numeric := len(status) > 0 && status[0] >= '0' && status[0] <= '9'
+	return o.str("type", "title") != "" && (numeric || o.str("detail") != "") && o["error"] == nil
 }
 
 // parseProblem reads an RFC 9457 problem object, then its extension
@@ -219,7 +218,7 @@ func parseProblem(o object, e *ConflictError) {
 // isFlatError reports whether o has the members of a flat error object.
 func isFlatError(o object) bool {
 	return o.str("error", "message", "msg", "detail", "reason", "error_description",
-		"errorMessage", "error_message", "title") != ""
+		"errorMessage", "error_message") != ""
 }
 
 // parseFlat reads a flat {"error","message","code","field",...} object,
@@ -311,7 +310,6 @@ var googleKinds = map[string]Kind{
 
 // parseGoogle reads Google's {"code":409,"message","status","details"}.
 func parseGoogle(o object, e *ConflictError) {
-	e.Code = firstNonEmpty(o.str("status"), o.str("code"))
 	e.Message = o.str("message")
 	e.Kind = googleKinds[o.str("status")]
 	for _, d := range o.objects("details") {
@@ -323,6 +321,7 @@ func parseGoogle(o object, e *ConflictError) {
 	for _, er := range o.objects("errors") {
 		e.hints = append(e.hints, er.str("reason"))
 	}
+	e.Code = firstNonEmpty(append([]string{o.str("status"), o.str("code")}, e.hints...)...)
 }
 
 // parseAzure reads Azure's {"code","message","target","details",

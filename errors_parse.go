@@ -202,7 +202,7 @@ var keptHeaders = []string{
 var requestIDHeaders = []string{
 	"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Ms-Request-Id",
 	"X-Amzn-Requestid", "X-Amz-Request-Id", "X-Github-Request-Id",
-	"X-Cloud-Trace-Context", "Traceparent",
+	"X-Couch-Request-Id", "Audit-Id", "X-Cloud-Trace-Context", "Traceparent",
 }
 
 // keepHeaders copies the headers worth keeping, dropping cookies and the
