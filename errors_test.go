@@ -3,10 +3,15 @@ package occ
 import (
 	"bufio"
 	"bytes"
+	"fmt"
+	"io"
+	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,4 +285,320 @@ func assertProblem(t *testing.T, want *Problem, extensions []string, got *Proble
 	cp := *got
 	cp.Extensions = nil
 	assert.Equal(t, *want, cp, "problem")
+}
+
+func TestParseConflictLeavesOtherStatusesAlone(t *testing.T) {
+	t.Parallel()
+	assert.Nil(t, ParseConflict(nil))
+	for _, status := range []int{200, 201, 304, 400, 404, 422, 429, 500, 503} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			body := &spyBody{r: strings.NewReader(`{"message":"x"}`)}
+			ce := ParseConflict(&http.Response{StatusCode: status, Header: http.Header{}, Body: body})
+			assert.Nil(t, ce)
+			assert.Zero(t, body.n, "bytes read")
+			assert.False(t, body.closed, "closed")
+		})
+	}
+}
+
+// spyBody is a response body that counts what is read and whether it was
+// closed.
+type spyBody struct {
+	r      io.Reader
+	n      int64
+	closed bool
+}
+
+func (b *spyBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *spyBody) Close() error { b.closed = true; return nil }
+
+func TestParseConflictClosesBody(t *testing.T) {
+	t.Parallel()
+	body := &spyBody{r: strings.NewReader(`{"error":"conflict","message":"Username already exists"}`)}
+	ce := ParseConflict(&http.Response{StatusCode: 409, Header: http.Header{}, Body: body})
+	require.NotNil(t, ce)
+	assert.True(t, body.closed)
+	assert.Equal(t, KindDuplicate, ce.Kind)
+	assert.Empty(t, ce.Method, "no request")
+}
+
+func TestNewStatusError(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file      string
+		status    int
+		code      string
+		message   string
+		fields    []string
+		requestID string
+	}{
+		{"k8s_unprocessable_422.http", 422, "Invalid",
+			`Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0`,
+			[]string{"spec.replicas"}, ""},
+		{"github_422_validation.http", 422, "custom", "Validation Failed: name already exists on this account",
+			[]string{"name"}, ""},
+		{"stripe_400_invalid_request.http", 400, "parameter_missing", "Missing required param: amount.",
+			[]string{"amount"}, "req_Q1w2E3r4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			resp := loadResponse(t, tc.file, newRequest(t, "POST", "https://u:p@api.example.com/x?password=pw"))
+			require.Nil(t, parseConflict(resp, nil), "not a conflict")
+			var err error = newStatusError(resp, nil)
+			var se *StatusError
+			require.ErrorAs(t, err, &se)
+			assert.NotErrorIs(t, err, ErrConflict)
+			assert.Equal(t, tc.status, se.StatusCode)
+			assert.Equal(t, "POST", se.Method)
+			assert.Equal(t, "https://api.example.com/x?password=REDACTED", se.URL)
+			assert.Equal(t, tc.code, se.Code)
+			assert.Equal(t, tc.message, se.Message)
+			assert.Equal(t, tc.fields, se.Fields)
+			assert.Equal(t, tc.requestID, se.RequestID)
+			assert.NotEmpty(t, se.Body)
+		})
+	}
+}
+
+func TestConflictErrorIs(t *testing.T) {
+	t.Parallel()
+	all := []error{ErrConflict, ErrPreconditionFailed, ErrPreconditionRequired,
+		ErrVersionMismatch, ErrDuplicate, ErrInvalidState, ErrBusy, ErrAttemptsExhausted, ErrMergeConflict}
+	tests := []struct {
+		name    string
+		err     *ConflictError
+		matches []error
+	}{
+		{"412 version", &ConflictError{StatusCode: 412, Kind: KindVersion},
+			[]error{ErrConflict, ErrPreconditionFailed, ErrVersionMismatch}},
+		{"412 create-if-absent", &ConflictError{StatusCode: 412, Kind: KindDuplicate},
+			[]error{ErrConflict, ErrPreconditionFailed, ErrDuplicate}},
+		{"428", &ConflictError{StatusCode: 428, Kind: KindPreconditionRequired},
+			[]error{ErrConflict, ErrPreconditionRequired}},
+		{"409 version", &ConflictError{StatusCode: 409, Kind: KindVersion}, []error{ErrConflict, ErrVersionMismatch}},
+		{"409 duplicate", &ConflictError{StatusCode: 409, Kind: KindDuplicate}, []error{ErrConflict, ErrDuplicate}},
+		{"409 state", &ConflictError{StatusCode: 409, Kind: KindState}, []error{ErrConflict, ErrInvalidState}},
+		{"409 busy", &ConflictError{StatusCode: 409, Kind: KindBusy}, []error{ErrConflict, ErrBusy}},
+		{"409 unknown", &ConflictError{StatusCode: 409}, []error{ErrConflict}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			wrapped := fmt.Errorf("saving: %w", tc.err)
+			for _, target := range all {
+				if slices.Contains(tc.matches, target) {
+					assert.ErrorIs(t, wrapped, target)
+				} else {
+					assert.NotErrorIs(t, wrapped, target)
+				}
+			}
+			var ce *ConflictError
+			require.ErrorAs(t, wrapped, &ce)
+			assert.Same(t, tc.err, ce)
+		})
+	}
+}
+
+func TestKindStringAndErr(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind Kind
+		name string
+		err  error
+	}{
+		{KindUnknown, "unknown", ErrConflict},
+		{KindVersion, "version", ErrVersionMismatch},
+		{KindDuplicate, "duplicate", ErrDuplicate},
+		{KindState, "state", ErrInvalidState},
+		{KindBusy, "busy", ErrBusy},
+		{KindPreconditionRequired, "precondition required", ErrPreconditionRequired},
+		{Kind(99), "unknown", ErrConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.name, tc.kind.String())
+			assert.Equal(t, tc.err, tc.kind.Err())
+		})
+	}
+}
+
+func TestErrorText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"full conflict", &ConflictError{StatusCode: 409, Kind: KindDuplicate, Method: "POST",
+			URL: "https://api.example.com/users", Code: "email_taken", Message: "email already exists",
+			Fields: []string{"email", "/data/attributes/email"}, Attempts: 2},
+			"occ: POST https://api.example.com/users: 409 conflict (duplicate) [email_taken]: email already exists; fields: email, /data/attributes/email after 2 attempt(s)"},
+		{"bare conflict", &ConflictError{StatusCode: 412, Kind: KindVersion}, "occ: 412 conflict (version)"},
+		{"status error", &StatusError{StatusCode: 422, Method: "PUT", URL: "https://api/x", Code: "invalid",
+			Message: "name is required"},
+			"occ: PUT https://api/x: 422 Unprocessable Entity [invalid]: name is required"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, tc.err.Error())
+		})
+	}
+}
+
+func TestKeepHeaders(t *testing.T) {
+	t.Parallel()
+	resp := loadResponse(t, "flat_locked.http", newRequest(t, "PATCH", "https://app.example.com/accounts/3"))
+	ce := parseConflict(resp, nil)
+	require.NotNil(t, ce)
+	assert.Empty(t, ce.Header.Values("Set-Cookie"))
+	assert.Equal(t, "5", ce.Header.Get("Retry-After"))
+	assert.Equal(t, "0f9e8d7c", ce.Header.Get("X-Request-Id"))
+	assert.Equal(t, "application/json", ce.Header.Get("Content-Type"))
+
+	resp = loadResponse(t, "azure_storage_412_condition_not_met.http", nil)
+	ce = parseConflict(resp, nil)
+	require.NotNil(t, ce)
+	assert.Equal(t, "Mon, 06 May 2024 07:08:09 GMT", ce.Header.Get("Last-Modified"))
+	assert.Equal(t, `"0x8DC6D1B2C3D4E5F"`, ce.Header.Get("ETag"))
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"https://api.example.com/a/b", "https://api.example.com/a/b"},
+		{"https://user:pass@api.example.com/a", "https://api.example.com/a"},
+		{"https://api.example.com/a?page=2&sort=name", "https://api.example.com/a?page=2&sort=name"},
+		{"https://api.example.com/a?token=abc&page=2", "https://api.example.com/a?token=REDACTED&page=2"},
+		{"https://api.example.com/a?API_KEY=abc&Signature=x%2By&sig=1&code=c&password=p&client_secret=s",
+			"https://api.example.com/a?API_KEY=REDACTED&Signature=REDACTED&sig=REDACTED&code=REDACTED&password=REDACTED&client_secret=REDACTED"},
+		{"https://api.example.com/a?access%5Ftoken=abc", "https://api.example.com/a?access%5Ftoken=REDACTED"},
+		{"https://api.example.com/a?flag&key", "https://api.example.com/a?flag&key"},
+		{"https://api.example.com/a#frag", "https://api.example.com/a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			t.Parallel()
+			u, err := url.Parse(tc.in)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, redactURL(u))
+		})
+	}
+	assert.Empty(t, redactURL(nil))
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	const date = "Mon, 06 May 2024 07:08:09 GMT"
+	tests := []struct {
+		name       string
+		value, now string
+		want       time.Duration
+		ok         bool
+	}{
+		{"absent", "", "", 0, false},
+		{"seconds", "120", "", 2 * time.Minute, true},
+		{"zero", "0", "", 0, true},
+		{"negative", "-5", "", 0, true},
+		{"huge", "9223372036854775807", "", time.Duration(math.MaxInt64), true},
+		{"overflowing", "99999999999999999999999", "", 0, false},
+		{"date after Date", "Mon, 06 May 2024 07:08:39 GMT", date, 30 * time.Second, true},
+		{"date before Date", "Mon, 06 May 2024 07:00:00 GMT", date, 0, true},
+		{"garbage", "soon", "", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := http.Header{}
+			if tc.value != "" {
+				h.Set("Retry-After", tc.value)
+			}
+			if tc.now != "" {
+				h.Set("Date", tc.now)
+			}
+			got, ok := retryAfter(h)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestKindFromWords(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		text string
+		want Kind
+	}{
+		{"the object has been modified; please apply your changes to the latest version", KindVersion},
+		{"Optimistic lock failure", KindVersion},
+		{"Document update conflict.", KindVersion},
+		{"revision mismatch", KindVersion},
+		{"stale data", KindVersion},
+		{"ETAG_MISMATCH", KindVersion},
+		{"resourceVersionTooOld", KindVersion},
+		{"Email already exists", KindDuplicate},
+		{"DuplicateKey", KindDuplicate},
+		{"violates unique constraint users_email_key", KindDuplicate},
+		{"username has already been taken", KindDuplicate},
+		{"NameAlreadyExists", KindDuplicate},
+		{"invalid state", KindState},
+		{"cannot transition from shipped to cancelled", KindState},
+		{"ORDER_INVALID_STATE", KindState},
+		{"The repository is archived", KindState},
+		{"operation in progress", KindBusy},
+		{"resource locked", KindBusy},
+		{"server busy", KindBusy},
+		{"LeaseAlreadyPresent", KindBusy},
+		{"A request with this Idempotency-Key is still being processed", KindBusy},
+		{"idempotency_key_in_use", KindBusy},
+		{"conflict", KindUnknown},
+		{"Conversion failed for the mistaken input", KindUnknown},
+		{"", KindUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, kindFromWords(tc.text))
+		})
+	}
+}
+
+func TestClassificationRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		status int
+		inm    string
+		body   string
+		want   Kind
+	}{
+		{"412 is a version mismatch whatever it says", 412, "", `{"message":"already exists"}`, KindVersion},
+		{"412 to a create-if-absent is a duplicate", 412, "*", "", KindDuplicate},
+		{"412 to If-None-Match with a tag is a version mismatch", 412, `"a"`, "", KindVersion},
+		{"428 is precondition required whatever it says", 428, "", `{"message":"locked"}`, KindPreconditionRequired},
+		{"409 without words is unknown", 409, "", `{"message":"Conflict"}`, KindUnknown},
+		{"409 code beats message", 409, "", `{"code":"RESOURCE_LOCKED","message":"name already exists"}`, KindBusy},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := newRequest(t, "PUT", "https://api.example.com/x")
+			if tc.inm != "" {
+				req.Header.Set("If-None-Match", tc.inm)
+			}
+			resp := &http.Response{StatusCode: tc.status, Request: req, Body: io.NopCloser(strings.NewReader(tc.body)),
+				Header: http.Header{"Content-Type": {"application/json"}}}
+			ce := parseConflict(resp, nil)
+			require.NotNil(t, ce)
+			assert.Equal(t, tc.want, ce.Kind)
+		})
+	}
 }
