@@ -148,6 +148,9 @@ func parseHTML(b []byte, e *ConflictError) bool {
 	}
 	para := htmlText(htmlPara, b)
 	if title == "" && para == "" {
+		if b[0] != '<' {
+			return false
+		}
 		para = stripTags(htmlDrop.ReplaceAll(b, nil))
 	}
 	e.Message = joinMessage(title, para)
