@@ -40,12 +40,24 @@ func (o object) str(keys ...string) string {
 		if len(raw) == 0 || raw[0] != '"' {
 			continue
 		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil && s != "" {
+		if s := jsonString(raw); s != "" {
 			return s
 		}
 	}
 	return ""
+}
+
+// jsonString decodes a raw JSON string, taking a fast path when it has no
+// escapes; "" when raw is not a string.
+func jsonString(raw json.RawMessage) string {
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // scalar is str that also accepts numbers, as their literal text.
