@@ -108,7 +108,7 @@ type kindRule struct {
 // kindRules is the classification table, in order of precedence. Phrases
 // match whole words of the normalised text (lower case, camelCase and
 // snake_case split, punctuation removed).
-var kindRules = []kindRule{
+var kindRules = padRules([]kindRule{
 	{KindBusy, []string{"idempotency"}, []string{"in use", "in progress", "being processed",
 		"outstanding", "processing", "concurrent"}},
 	{KindVersion, nil, []string{"object has been modified", "optimistic lock", "optimistic locking",
@@ -128,6 +128,19 @@ var kindRules = []kindRule{
 	{KindVersion, nil, []string{"modified", "version", "versions", "revision", "rev", "stale",
 		"outdated", "out of date", "does not match", "mismatch", "etag", "if match",
 		"precondition", "changed"}},
+})
+
+// padRules surrounds every phrase with spaces, so that it matches whole
+// words of a normalised text.
+func padRules(rules []kindRule) []kindRule {
+	for i := range rules {
+		for _, ws := range [][]string{rules[i].all, rules[i].any} {
+			for j, w := range ws {
+				ws[j] = " " + w + " "
+			}
+		}
+	}
+	return rules
 }
 
 // kindFromWords classifies texts by [kindRules].
@@ -146,7 +159,7 @@ func kindFromWords(texts ...string) Kind {
 
 func hasAll(t string, words []string) bool {
 	for _, w := range words {
-		if !strings.Contains(t, " "+w+" ") {
+		if !strings.Contains(t, w) {
 			return false
 		}
 	}
@@ -155,7 +168,7 @@ func hasAll(t string, words []string) bool {
 
 func hasAny(t string, words []string) bool {
 	for _, w := range words {
-		if strings.Contains(t, " "+w+" ") {
+		if strings.Contains(t, w) {
 			return true
 		}
 	}
