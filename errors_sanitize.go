@@ -19,9 +19,6 @@ const (
 	maxFields  = 32   // how many Fields are kept
 )
 
-// now is the clock Retry-After dates are measured against; a test seam.
-var now = time.Now
-
 // finish completes a parsed error: headers override and complete the body,
 // and every text is sanitised.
 func finish(resp *http.Response, e *ConflictError) {
@@ -34,7 +31,7 @@ func finish(resp *http.Response, e *ConflictError) {
 			break
 		}
 	}
-	if d, ok := retryAfter(resp.Header); ok {
+	if d, ok := retryAfter(resp.Header, time.Now); ok {
 		e.RetryAfter = d
 	}
 	sanitize(e)
@@ -91,8 +88,8 @@ func cleanText(s string, max int) string {
 }
 
 // retryAfter parses a Retry-After header: delay seconds, or an HTTP date
-// measured against the answer's Date header, else the clock.
-func retryAfter(h http.Header) (time.Duration, bool) {
+// measured against the answer's Date header, else against now().
+func retryAfter(h http.Header, now func() time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false

@@ -512,6 +512,7 @@ func TestRetryAfter(t *testing.T) {
 		{"overflowing", "99999999999999999999999", "", 0, false},
 		{"date after Date", "Mon, 06 May 2024 07:08:39 GMT", date, 30 * time.Second, true},
 		{"date before Date", "Mon, 06 May 2024 07:00:00 GMT", date, 0, true},
+		{"date without Date", "Mon, 06 May 2024 07:09:09 GMT", "", time.Minute, true},
 		{"garbage", "soon", "", 0, false},
 	}
 	for _, tc := range tests {
@@ -524,7 +525,8 @@ func TestRetryAfter(t *testing.T) {
 			if tc.now != "" {
 				h.Set("Date", tc.now)
 			}
-			got, ok := retryAfter(h)
+			clock := func() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC) }
+			got, ok := retryAfter(h, clock)
 			assert.Equal(t, tc.ok, ok)
 			assert.Equal(t, tc.want, got)
 		})
