@@ -370,10 +370,15 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// joinMessage joins a summary and a detail as "summary: detail".
+// joinMessage joins a summary and a detail as "summary: detail". Once the
+// summary is longer than a message can be, the detail is dropped, so that
+// many details cannot make joining quadratic.
 func joinMessage(a, b string) string {
-	if a == "" {
+	switch {
+	case a == "":
 		return b
+	case len(a) > 4*maxMessage:
+		return a
 	}
 	return a + ": " + b
 }

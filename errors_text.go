@@ -56,12 +56,19 @@ func xmlChildren(b []byte) (string, []xmlField, bool) {
 		case xml.EndElement:
 			depth--
 		case xml.CharData:
-			if depth == 2 && len(fields) > 0 {
-				f := &fields[len(fields)-1]
+			if f := lastField(fields); depth == 2 && f != nil && len(f.text) < 4*maxMessage {
 				f.text += string(t)
 			}
 		}
 	}
+}
+
+// lastField returns the last field, or nil.
+func lastField(fields []xmlField) *xmlField {
+	if len(fields) == 0 {
+		return nil
+	}
+	return &fields[len(fields)-1]
 }
 
 // parseProblemXML reads an RFC 9457 application/problem+xml object.
