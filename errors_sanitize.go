@@ -70,6 +70,9 @@ func cleanFields(fields []string) []string {
 // white space turned into single spaces, trimmed and cut to at most max
 // bytes (ending in "…" when cut).
 func cleanText(s string, max int) string {
+	if isClean(s, max) {
+		return s
+	}
 	if len(s) > 4*max {
 		s = s[:4*max]
 	}
@@ -85,6 +88,23 @@ func cleanText(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// isClean reports whether cleanText would return s unchanged: short
+// enough, valid UTF-8, no control characters, single spaces inside only.
+func isClean(s string, max int) bool {
+	if len(s) > max || !utf8.ValidString(s) || strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") {
+		return false
+	}
+	prev := 'x'
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+			(unicode.IsSpace(r) && (r != ' ' || prev == ' ')) {
+			return false
+		}
+		prev = r
+	}
+	return true
 }
 
 // retryAfter parses a Retry-After header: delay seconds, or an HTTP date

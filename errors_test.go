@@ -604,3 +604,30 @@ func TestClassificationRules(t *testing.T) {
 		})
 	}
 }
+
+func TestCleanText(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		max      int
+		want     string
+	}{
+		{"clean", "email already exists", 64, "email already exists"},
+		{"double space", "a  b", 64, "a b"},
+		{"edges", " a ", 64, "a"},
+		{"tab and newline", "a\tb\r\nc", 64, "a b c"},
+		{"control", "a\x1b[31mb\x00", 64, "a [31mb"},
+		{"line separator", "a\u2028b", 64, "a b"},
+		{"invalid utf-8", "a\xffb", 64, "a\uFFFDb"},
+		{"cut", "abcdefghij", 8, "abcde…"},
+		{"cut on a rune boundary", "ééééé", 8, "éé…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := cleanText(tc.in, tc.max)
+			assert.Equal(t, tc.want, got)
+			assert.LessOrEqual(t, len(got), tc.max)
+		})
+	}
+}
