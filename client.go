@@ -138,7 +138,7 @@ func (c *Client) roundTrip(req *retryablehttp.Request) (*http.Response, *exchang
 	req = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, x))
 	resp, err := c.rc.Do(req)
 	if err != nil {
-		return nil, x, fmt.Errorf("occ: %s %s: %w", req.Method, redactedURL(req.URL.String()), err)
+		return nil, x, fmt.Errorf("occ: %s %s: %w", req.Method, redactURL(req.URL), err)
 	}
 	return resp, x, nil
 }

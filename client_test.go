@@ -94,7 +94,7 @@ func TestNonRetryableAnswersEndAfterOneWrite(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			api := newFakeAPI(`{"name":"a","count":1}`)
-			api.then(api.pass, answer(tc.status, tc.body, "Content-Type", "application/json"))
+			api.then(api.pass, reply(tc.status, tc.body, "Content-Type", "application/json"))
 			c := memClient(t, api)
 			_, err := Modify(context.Background(), c, itemURL, incr)
 			require.Error(t, err)
@@ -163,7 +163,7 @@ func TestRetryAfterOnBusyConflictIsHonouredAndWriteResentUnchanged(t *testing.T)
 		api := newFakeAPI(`{"name":"a","count":1}`)
 		api.then(
 			api.pass,
-			answer(409, `{"message":"resource is locked by another operation"}`, "Retry-After", "7"),
+			reply(409, `{"message":"resource is locked by another operation"}`, "Retry-After", "7"),
 		)
 		c := memClient(t, api)
 		start := time.Now()
@@ -182,7 +182,7 @@ func TestCancellationDuringBackoffReturnsAtOnce(t *testing.T) {
 		api := newFakeAPI(`{"name":"a","count":1}`)
 		api.then(
 			api.pass,
-			answer(409, `{"message":"busy"}`, "Retry-After", "50"),
+			reply(409, `{"message":"busy"}`, "Retry-After", "50"),
 		)
 		c := memClient(t, api)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -201,7 +201,7 @@ func TestCancellationDuringBackoffReturnsAtOnce(t *testing.T) {
 func TestRetryAfterBeyondDeadlineIsNotStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newFakeAPI(`{"name":"a","count":1}`)
-		api.then(answer(503, `down`, "Retry-After", "30"))
+		api.then(reply(503, `down`, "Retry-After", "30"))
 		c := memClient(t, api)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -218,7 +218,7 @@ func TestRetryAfterBeyondDeadlineIsNotStarted(t *testing.T) {
 func TestTransientRetryHonoursRetryAfter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newFakeAPI(`{"name":"a","count":1}`)
-		api.then(answer(503, `down`, "Retry-After", "2"), answer(429, `slow down`, "Retry-After", "3"))
+		api.then(reply(503, `down`, "Retry-After", "2"), reply(429, `slow down`, "Retry-After", "3"))
 		var st Stats
 		c := memClient(t, api)
 		start := time.Now()
@@ -232,7 +232,7 @@ func TestTransientRetryHonoursRetryAfter(t *testing.T) {
 
 func TestPostAfterResetIsReplayedWithTheSameIdempotencyKey(t *testing.T) {
 	api := newFakeAPI(`{}`)
-	api.then(reset, answer(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
+	api.then(reset, reply(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
 	c := memClient(t, api)
 	got, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"}, WithCreateMethod(http.MethodPost))
 	require.NoError(t, err)
@@ -267,7 +267,7 @@ func TestGetIsReplayedAfterReset(t *testing.T) {
 
 func TestDoReturnsConflictErrorWithBodyClosed(t *testing.T) {
 	api := newFakeAPI(`{}`)
-	api.then(answer(409, `{"message":"email already exists"}`, "Content-Type", "application/json"))
+	api.then(reply(409, `{"message":"email already exists"}`, "Content-Type", "application/json"))
 	c := memClient(t, api)
 	req, err := http.NewRequest(http.MethodPut, itemURL, nil)
 	require.NoError(t, err)
@@ -355,7 +355,7 @@ func TestLostAnswerToAWriteThatLandedIsNotAppliedTwice(t *testing.T) {
 
 func TestHooksAndLoggingNeverShowCredentials(t *testing.T) {
 	api := newFakeAPI(`{"name":"a","count":1}`)
-	api.then(api.pass, answer(412, ``))
+	api.then(api.pass, reply(412, ``))
 	var logs bytes.Buffer
 	var attempts, conflicts, retries int
 	c := memClient(t, api,

@@ -1,11 +1,12 @@
 package occ
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Kind says what sort of conflict a server reported, and so what a client can
@@ -20,8 +21,8 @@ const (
 	// KindVersion is a stale version: 412 Precondition Failed, or a 409 that
 	// says the resource was modified. Refresh, reapply and resubmit.
 	KindVersion
-	// KindDuplicate is a 409 saying a unique thing already exists. Never
-	// retried as-is.
+	// KindDuplicate is a 409 saying a unique thing already exists, or a 412
+	// answering a create-if-absent (If-None-Match: *). Never retried as-is.
 	KindDuplicate
 	// KindState is a 409 saying the resource's state forbids the operation.
 	// Never retried as-is.
@@ -65,50 +66,125 @@ var (
 	ErrAttemptsExhausted = errors.New("occ: attempts exhausted")
 )
 
+// Sentinel errors for the kinds of conflict: a [*ConflictError] matches the
+// one of its Kind with [errors.Is]. [KindPreconditionRequired] matches
+// [ErrPreconditionRequired]; [KindUnknown] matches only [ErrConflict].
+var (
+	ErrVersionMismatch = errors.New("occ: version mismatch")
+	ErrDuplicate       = errors.New("occ: duplicate")
+	ErrInvalidState    = errors.New("occ: invalid state")
+	ErrBusy            = errors.New("occ: busy")
+)
+
+// Err returns the sentinel error matched by conflicts of kind k, or
+// [ErrConflict] for [KindUnknown].
+func (k Kind) Err() error {
+	switch k {
+	case KindVersion:
+		return ErrVersionMismatch
+	case KindDuplicate:
+		return ErrDuplicate
+	case KindState:
+		return ErrInvalidState
+	case KindBusy:
+		return ErrBusy
+	case KindPreconditionRequired:
+		return ErrPreconditionRequired
+	default:
+		return ErrConflict
+	}
+}
+
 // ConflictError is a 409 Conflict, 412 Precondition Failed or 428
-// Precondition Required answer, with what the server said about it.
+// Precondition Required answer, with what the server said about it. Create
+// one with [ParseConflict]; a [Client] returns one from its operations.
 //
-// The Error text is not contractual; match with [errors.Is] and [errors.As].
+// Every text field is valid UTF-8 on one line, cut to a bounded length. The
+// Error text is not contractual; match with [errors.Is] (against
+// [ErrConflict], the status sentinels and the kind sentinels) and
+// [errors.As]. A ConflictError is not modified after it is returned, so it
+// may be read from several goroutines.
 type ConflictError struct {
-	StatusCode     int      // the HTTP status: 409, 412 or 428
-	Kind           Kind     // what sort of conflict
-	Code           string   // the server's machine-readable code, if any
-	Message        string   // the server's human message, if any
-	Fields         []string // conflicting fields or JSON Pointers, if named
-	Suggestion     string   // the server's advice, if any
-	CurrentVersion string   // the resource's current version, if the answer carried it
+	StatusCode int    // the HTTP status: 409, 412 or 428
+	Kind       Kind   // what sort of conflict
+	Code       string // the server's machine-readable code, if any
+	Message    string // the server's human message, if any
+	// Fields are the conflicting fields the server named: names such as
+	// "email", or JSON Pointers such as "/data/attributes/email".
+	Fields     []string
+	Suggestion string // the server's advice, if any
+	// CurrentVersion is the resource's current version: the ETag header
+	// (quotes and W/ kept, ready for If-Match), else a body member such as
+	// current_version, currentVersion, _rev or metadata.resourceVersion.
+	CurrentVersion string
 	// Current is the resource's current representation when the answer
-	// carried it, or nil.
-	Current []byte
-	// Header holds the answer's headers.
+	// carried it: a JSON body that is not an error, or a member named
+	// current, current_state, currentValue and the like. Otherwise nil.
+	Current json.RawMessage
+	// Problem is the RFC 9457 problem object when the body was one
+	// (application/problem+json or +xml, or a JSON body of that shape).
+	Problem *Problem
+	// DocumentationURL is a link the server gave to its documentation of
+	// the error (GitHub documentation_url, Stripe doc_url), if any.
+	DocumentationURL string
+	// Method and URL are the request's; URL has its user info removed and
+	// the values of secret-looking query parameters replaced by REDACTED.
+	Method string
+	URL    string
+	// RequestID is the server's id for the request, from a header such as
+	// X-Request-Id or from the body, if any.
+	RequestID string
+	// RetryAfter is the wait the server asked for in Retry-After, or 0.
+	RetryAfter time.Duration
+	// Header holds the answer's headers worth keeping: ETag, Last-Modified,
+	// Retry-After, Location, Content-Location, Content-Type, Date and the
+	// request ids. Cookies and other headers are dropped.
 	Header http.Header
-	// Body is the answer's body, read up to the client's limit.
-	Body []byte
+	// Body is the answer's body, read up to the client's limit (64 KiB by
+	// default); BodyTruncated says whether more was left unread.
+	Body          []byte
+	BodyTruncated bool
 	// Attempts is how many writes the operation made before this answer
 	// ended it; 0 when the error did not come from an operation's loop.
 	Attempts int
+
+	hints []string // extra codes a parser found, used to classify
 }
 
 // Error returns a one-line description such as
-// "occ: 409 conflict (duplicate): email already exists".
+// "occ: PUT https://api.example.com/users/7: 409 conflict (duplicate) [email_taken]: email already exists; fields: email".
 func (e *ConflictError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "occ: %d conflict (%s)", e.StatusCode, e.Kind)
-	if e.Code != "" {
-		fmt.Fprintf(&b, " [%s]", e.Code)
+	b.WriteString("occ: ")
+	if e.Method != "" || e.URL != "" {
+		fmt.Fprintf(&b, "%s %s: ", e.Method, e.URL)
 	}
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
+	fmt.Fprintf(&b, "%d conflict (%s)", e.StatusCode, e.Kind)
+	writeDetails(&b, e.Code, e.Message, e.Fields)
 	if e.Attempts > 0 {
 		fmt.Fprintf(&b, " after %d attempt(s)", e.Attempts)
 	}
 	return b.String()
 }
 
-// Is reports whether target is [ErrConflict], or the sentinel of this error's
-// status.
+// writeDetails appends " [code]: message; fields: a, b" for what is set.
+func writeDetails(b *strings.Builder, code, msg string, fields []string) {
+	if code != "" {
+		fmt.Fprintf(b, " [%s]", code)
+	}
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	}
+	if len(fields) > 0 {
+		b.WriteString("; fields: ")
+		b.WriteString(strings.Join(fields, ", "))
+	}
+}
+
+// Is reports whether target is [ErrConflict], the sentinel of this error's
+// status ([ErrPreconditionFailed], [ErrPreconditionRequired]) or the
+// sentinel of its Kind (see [Kind.Err]).
 func (e *ConflictError) Is(target error) bool {
 	switch target {
 	case ErrConflict:
@@ -116,9 +192,9 @@ func (e *ConflictError) Is(target error) bool {
 	case ErrPreconditionFailed:
 		return e.StatusCode == http.StatusPreconditionFailed
 	case ErrPreconditionRequired:
-		return e.StatusCode == http.StatusPreconditionRequired
+		return e.StatusCode == http.StatusPreconditionRequired || e.Kind == KindPreconditionRequired
 	}
-	return false
+	return e.Kind != KindUnknown && target == e.Kind.Err()
 }
 
 // Retryable reports whether refreshing (for a version conflict) or waiting
@@ -127,19 +203,52 @@ func (e *ConflictError) Retryable() bool {
 	return e.Kind == KindVersion || e.Kind == KindBusy
 }
 
-// defaultMaxErrorBody is how much of an error body is read by default.
-const defaultMaxErrorBody = 64 << 10
+// Problem is an RFC 9457 (formerly RFC 7807) problem details object.
+type Problem struct {
+	Type     string // a URI reference naming the problem type; "about:blank" when absent
+	Title    string // a short summary of the problem type
+	Status   int    // the HTTP status the server put in the body, or 0
+	Detail   string // an explanation of this occurrence
+	Instance string // a URI reference naming this occurrence
+	// Extensions are the other members, as raw JSON (from problem+xml,
+	// each element's text as a JSON string).
+	Extensions map[string]json.RawMessage
+}
 
-// errorSettings is how a client reads error answers.
-type errorSettings struct {
-	maxBody int64
+// StatusError is an answer that is neither a success nor a conflict, such as
+// 400, 404, 422 or a 5xx that outlived its transient retries. It is never
+// retried by the conflict loop. Its Code, Message, Fields and Problem are
+// parsed from the body the same way as a [ConflictError]'s.
+type StatusError struct {
+	StatusCode int
+	Method     string
+	URL        string // user info removed, secret query values REDACTED
+	Code       string // the server's machine-readable code, if any
+	Message    string // the server's human message, if any
+	Fields     []string
+	Problem    *Problem // the RFC 9457 problem object, if the body was one
+	RequestID  string
+	RetryAfter time.Duration
+	Header     http.Header // the headers worth keeping, as in ConflictError
+	Body       []byte      // read up to the client's error-body limit
+}
+
+// Error returns a one-line description such as
+// "occ: PUT https://api/x: 422 Unprocessable Entity [invalid]: name is required".
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "occ: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	writeDetails(&b, e.Code, e.Message, e.Fields)
+	return b.String()
 }
 
 // ParseConflict reads a 409, 412 or 428 answer into a [*ConflictError], and
-// returns nil for any other status. It reads the body up to 64 KiB, drains a
-// bounded remainder and closes it.
+// returns nil, leaving the body untouched, for any other status or a nil
+// resp. It reads the body up to 64 KiB, drains a bounded remainder and
+// closes it. It never fails: a body it cannot make sense of leaves the
+// parsed fields empty. It is safe for concurrent use.
 func ParseConflict(resp *http.Response) *ConflictError {
-	return parseConflict(resp, &errorSettings{maxBody: defaultMaxErrorBody})
+	return parseConflict(resp, nil)
 }
 
 // isConflictStatus reports whether a status is one [ParseConflict] handles.
@@ -148,84 +257,24 @@ func isConflictStatus(code int) bool {
 		code == http.StatusPreconditionRequired
 }
 
-// parseConflict is ParseConflict with the client's settings. It consumes and
-// closes resp.Body when it returns non-nil.
+// parseConflict is ParseConflict with the client's settings (nil means the
+// defaults). It consumes and closes resp.Body when it returns non-nil.
 func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 	if resp == nil || !isConflictStatus(resp.StatusCode) {
 		return nil
 	}
-	body := readBody(resp.Body, s.maxBody)
-	ce := &ConflictError{StatusCode: resp.StatusCode, Header: resp.Header.Clone(), Body: body}
-	ce.CurrentVersion = resp.Header.Get("ETag")
-	ce.Kind = classify(resp.StatusCode, string(body))
-	ce.Message = firstLine(string(body))
+	ce := readConflict(resp, s)
+	ce.Kind = s.classify(resp, ce)
 	return ce
 }
 
-// classify is the first-cut classifier: status, then keywords.
-func classify(status int, body string) Kind {
-	switch status {
-	case http.StatusPreconditionFailed:
-		return KindVersion
-	case http.StatusPreconditionRequired:
-		return KindPreconditionRequired
+// newStatusError reads any other error answer into a [*StatusError],
+// reading, draining and closing the body the same bounded way.
+func newStatusError(resp *http.Response, s *errorSettings) *StatusError {
+	ce := readConflict(resp, s)
+	return &StatusError{
+		StatusCode: resp.StatusCode, Method: ce.Method, URL: ce.URL,
+		Code: ce.Code, Message: ce.Message, Fields: ce.Fields, Problem: ce.Problem,
+		RequestID: ce.RequestID, RetryAfter: ce.RetryAfter, Header: ce.Header, Body: ce.Body,
 	}
-	b := strings.ToLower(body)
-	switch {
-	case containsAny(b, "already exists", "duplicate", "unique", "taken"):
-		return KindDuplicate
-	case containsAny(b, "in progress", "locked", "busy"):
-		return KindBusy
-	case containsAny(b, "modified", "version", "revision", "stale"):
-		return KindVersion
-	case containsAny(b, "state", "transition"):
-		return KindState
-	}
-	return KindUnknown
-}
-
-func containsAny(s string, words ...string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
-}
-
-// maxDrain bounds how much of an unread body is discarded so that the
-// connection can be reused; past it the connection is simply closed.
-const maxDrain = 256 << 10
-
-// readBody reads up to limit bytes of body, drains a bounded remainder and
-// closes it. A read error ends the read; what was read is kept.
-func readBody(body io.ReadCloser, limit int64) []byte {
-	if body == nil {
-		return nil
-	}
-	defer body.Close()
-	b, _ := io.ReadAll(io.LimitReader(body, limit))
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-	return b
-}
-
-// StatusError is an answer that is neither a success nor a conflict, such as
-// 400, 404, 422 or a 5xx that outlived its transient retries. It is never
-// retried by the conflict loop.
-type StatusError struct {
-	StatusCode int
-	Method     string
-	URL        string // redacted: no user info, no query
-	Header     http.Header
-	Body       []byte // read up to the client's error-body limit
-}
-
-// Error returns a one-line description such as "occ: PUT https://api/x: 422".
-func (e *StatusError) Error() string {
-	return fmt.Sprintf("occ: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 }

@@ -138,8 +138,8 @@ func (f *fakeAPI) requests(method string) ([]*http.Request, []string) {
 	return rs, bs
 }
 
-// answer returns a scripted answer with a status, headers and body.
-func answer(status int, body string, kv ...string) func(http.ResponseWriter, *http.Request) {
+// reply returns a scripted answer with a status, headers and body.
+func reply(status int, body string, kv ...string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		for i := 0; i+1 < len(kv); i += 2 {
 			w.Header().Set(kv[i], kv[i+1])

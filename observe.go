@@ -102,7 +102,7 @@ func (c *Client) onAttempt(req *http.Request, retry int) {
 	if !logging && c.hooks.OnAttempt == nil {
 		return
 	}
-	a := Attempt{Method: req.Method, URL: redactedURL(req.URL.String()), Retry: retry}
+	a := Attempt{Method: req.Method, URL: redactURL(req.URL), Retry: retry}
 	c.logger.DebugContext(req.Context(), "occ: request", "method", a.Method, "url", a.URL, "retry", retry)
 	if c.hooks.OnAttempt != nil {
 		c.hooks.OnAttempt(req.Context(), a)

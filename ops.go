@@ -23,7 +23,7 @@ func Get[T any](ctx context.Context, c *Client, url string, opts ...CallOption) 
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	return finish[T](d, s)
+	return result[T](d, s)
 }
 
 // GetJSON is [Get] for callers without a struct: Value is the raw document.
@@ -31,9 +31,9 @@ func GetJSON(ctx context.Context, c *Client, url string, opts ...CallOption) (Ve
 	return Get[json.RawMessage](ctx, c, url, opts...)
 }
 
-// finish decodes d into a Versioned[T] and records the final version in the
+// result decodes d into a Versioned[T] and records the final version in the
 // call's stats.
-func finish[T any](d *doc, s *settings) (Versioned[T], error) {
+func result[T any](d *doc, s *settings) (Versioned[T], error) {
 	v := Versioned[T]{Version: d.version(), ETag: d.etag, LastModified: d.lastModified, URL: d.url, Raw: d.raw}
 	if err := json.Unmarshal(d.raw, &v.Value); err != nil {
 		return Versioned[T]{}, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, v.Value, err)
@@ -89,7 +89,7 @@ func modify[T any](ctx context.Context, c *Client, url string, plan planner, opt
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	return finish[T](d, s)
+	return result[T](d, s)
 }
 
 // ErrChangeAborted wraps the error a change function returned.
@@ -194,7 +194,7 @@ func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], d
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	return finish[T](d, s)
+	return result[T](d, s)
 }
 
 // PutJSON is [Put] for callers without a struct.
@@ -305,7 +305,7 @@ func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...Call
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	return finish[T](d, s)
+	return result[T](d, s)
 }
 
 // createHeaders returns the headers of a create: If-None-Match for a PUT,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -328,6 +329,47 @@ func WithHeader(key, value string) SharedOption {
 func WithStats(st *Stats) CallOption {
 	return callOption(func(s *settings) error {
 		s.stats = &statsRef{st: st}
+		return nil
+	})
+}
+
+// WithMaxErrorBody bounds how many bytes of an error answer's body are read
+// into a [ConflictError] or [StatusError]; n must be at least 1. Up to 256
+// KiB more are drained so the connection can be reused, then the body is
+// closed. The default is 64 KiB.
+func WithMaxErrorBody(n int64) Option {
+	return clientOption(func(c *Client) error {
+		if n < 1 {
+			return errors.New("occ: WithMaxErrorBody: n must be at least 1")
+		}
+		c.errs.maxBody = n
+		return nil
+	})
+}
+
+// WithConflictParser adds p to the parsers of error bodies, tried in the
+// order added and before the built-in ones (see [ConflictParser]). p must
+// not be nil. By default only the built-in parsers run.
+func WithConflictParser(p ConflictParser) Option {
+	return clientOption(func(c *Client) error {
+		if p == nil {
+			return errors.New("occ: WithConflictParser: nil parser")
+		}
+		c.errs.parsers = append(slices.Clip(c.errs.parsers), p)
+		return nil
+	})
+}
+
+// WithClassifier adds cl to the classifiers of conflicts, tried in the
+// order added and before the built-in one (see [Classifier] and
+// [DefaultClassifier]). cl must not be nil. By default only the built-in
+// classifier runs.
+func WithClassifier(cl Classifier) Option {
+	return clientOption(func(c *Client) error {
+		if cl == nil {
+			return errors.New("occ: WithClassifier: nil classifier")
+		}
+		c.errs.classifiers = append(slices.Clip(c.errs.classifiers), cl)
 		return nil
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -136,26 +135,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// retryAfter parses a Retry-After header (delay-seconds or an HTTP-date)
-// relative to now. It reports false when there is none or it is invalid.
-func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s < 0 {
-			return 0, false
-		}
-		return time.Duration(min(s, int64(1<<33))) * time.Second, true
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	return max(0, t.Sub(now)), true
-}
-
 // exchange is what the transient layer knows about one logical request,
 // shared with its retry policy through the request's context.
 type exchange struct {
@@ -239,7 +218,7 @@ func (c *Client) waitFits(ctx context.Context, resp *http.Response) bool {
 	if resp == nil {
 		return true
 	}
-	d, ok := retryAfter(resp.Header, time.Now())
+	d, ok := retryAfter(resp.Header, time.Now)
 	if !ok {
 		return true
 	}
@@ -254,7 +233,7 @@ func (c *Client) waitFits(ctx context.Context, resp *http.Response) bool {
 // when it gave one, else the client's transient backoff.
 func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
-		if d, ok := retryAfter(resp.Header, time.Now()); ok {
+		if d, ok := retryAfter(resp.Header, time.Now); ok {
 			return d
 		}
 	}
@@ -264,7 +243,7 @@ func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Respo
 // conflictWait is how long to wait before retrying after a conflict: the
 // server's Retry-After, within the cap, else the call's backoff.
 func (c *Client) conflictWait(s *settings, attempt int, ce *ConflictError) (time.Duration, bool) {
-	if d, ok := retryAfter(ce.Header, time.Now()); ok {
+	if d, ok := retryAfter(ce.Header, time.Now); ok {
 		return d, d <= c.maxRetryAfter
 	}
 	return s.backoff.Backoff(attempt), true

@@ -1,7 +1,6 @@
 package occ
 
 import (
-	"net/http"
 	"testing"
 	"time"
 
@@ -46,30 +45,4 @@ func TestBudgetEmptiesAndRefills(t *testing.T) {
 	assert.True(t, nilBudget.withdraw(), "a nil budget allows every retry")
 	_, err = NewBudget(0, 1)
 	assert.Error(t, err)
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	cases := []struct {
-		value string
-		want  time.Duration
-		ok    bool
-	}{
-		{"", 0, false},
-		{"3", 3 * time.Second, true},
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"99999999999999", time.Duration(1<<33) * time.Second, true},
-	}
-	for _, tc := range cases {
-		h := http.Header{}
-		if tc.value != "" {
-			h.Set("Retry-After", tc.value)
-		}
-		d, ok := retryAfter(h, now)
-		assert.Equal(t, tc.ok, ok, tc.value)
-		assert.Equal(t, tc.want, d, tc.value)
-	}
 }

@@ -1,0 +1,206 @@
+package occ
+
+import (
+	"net/http"
+	"strings"
+	"unicode"
+)
+
+// Classifier decides the [Kind] of a conflict. e holds everything parsed
+// from the answer, with Kind set to a parser's hint or [KindUnknown];
+// resp.Body has already been consumed. Classify returns ok false to leave the
+// decision to the next classifier; the caller's classifiers are tried in
+// order, then the built-in one (see [DefaultClassifier]). A caller's
+// classifier runs for 412 and 428 too, so it can override the status rules
+// for an API that bends them. Implementations must be safe for concurrent
+// use.
+type Classifier interface {
+	Classify(resp *http.Response, e *ConflictError) (k Kind, ok bool)
+}
+
+// ClassifierFunc adapts a function to a [Classifier].
+type ClassifierFunc func(resp *http.Response, e *ConflictError) (Kind, bool)
+
+// Classify calls f.
+func (f ClassifierFunc) Classify(resp *http.Response, e *ConflictError) (Kind, bool) {
+	return f(resp, e)
+}
+
+var _ Classifier = ClassifierFunc(nil)
+
+// DefaultClassifier returns the built-in classifier, which always decides:
+//
+//   - 412 is [KindVersion], except a 412 answering a request that carried
+//     If-None-Match: * (a create-if-absent), which is [KindDuplicate];
+//   - 428 is [KindPreconditionRequired];
+//   - a 409 takes the kind a parser recognised from the format (Google's
+//     ALREADY_EXISTS, ABORTED and FAILED_PRECONDITION), else the kind named
+//     by the words of its codes (Code and the format's other codes), else by
+//     the words of its message and problem title; else [KindUnknown].
+//
+// The words are listed in the README. It is safe for concurrent use.
+func DefaultClassifier() Classifier {
+	return ClassifierFunc(func(resp *http.Response, e *ConflictError) (Kind, bool) {
+		return classifyBuiltin(resp, e), true
+	})
+}
+
+// classify runs the caller's classifiers, then the built-in one.
+func (s *errorSettings) classify(resp *http.Response, e *ConflictError) Kind {
+	if s != nil {
+		for _, c := range s.classifiers {
+			if k, ok := c.Classify(resp, e); ok {
+				return k
+			}
+		}
+	}
+	return classifyBuiltin(resp, e)
+}
+
+// classifyBuiltin is the built-in classification described at
+// [DefaultClassifier].
+func classifyBuiltin(resp *http.Response, e *ConflictError) Kind {
+	switch e.StatusCode {
+	case http.StatusPreconditionFailed:
+		if isCreateIfAbsent(resp.Request) {
+			return KindDuplicate
+		}
+		return KindVersion
+	case http.StatusPreconditionRequired:
+		return KindPreconditionRequired
+	case http.StatusConflict:
+		if e.Kind != KindUnknown {
+			return e.Kind
+		}
+		if k := kindFromWords(append([]string{e.Code}, e.hints...)...); k != KindUnknown {
+			return k
+		}
+		title := ""
+		if e.Problem != nil {
+			title = e.Problem.Title
+		}
+		return kindFromWords(e.Message, title)
+	}
+	return KindUnknown
+}
+
+// isCreateIfAbsent reports whether req carried If-None-Match: *.
+func isCreateIfAbsent(req *http.Request) bool {
+	if req == nil {
+		return false
+	}
+	for _, v := range req.Header.Values("If-None-Match") {
+		if strings.TrimSpace(v) == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// kindRule names a kind by words. Rules are tried in order; a rule matches
+// when the text holds every word of all (if any) and one phrase of any.
+type kindRule struct {
+	kind Kind
+	all  []string
+	any  []string
+}
+
+// kindRules is the classification table, in order of precedence. Phrases
+// match whole words of the normalised text (lower case, camelCase and
+// snake_case split, punctuation removed).
+var kindRules = padRules([]kindRule{
+	{KindBusy, []string{"idempotency"}, []string{"in use", "in progress", "being processed",
+		"outstanding", "processing", "concurrent"}},
+	{KindVersion, nil, []string{"object has been modified", "optimistic lock", "optimistic locking",
+		"optimistic concurrency", "update conflict", "document conflict", "edit conflict",
+		"concurrent modification", "concurrently modified", "modified since"}},
+	{KindBusy, nil, []string{"in progress", "locked", "lock", "busy", "being processed",
+		"another operation", "operation pending", "lease", "being deleted", "being created",
+		"try again later", "retry later", "conflicting operation"}},
+	{KindDuplicate, nil, []string{"already exists", "already exist", "exists", "duplicate",
+		"duplicated", "duplicates", "unique", "uniqueness", "taken", "already registered",
+		"already in use", "name conflict", "already present"}},
+	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
+		"invalid status", "state transition", "transition", "cannot transition", "not allowed in",
+		"current state", "in state", "read only", "frozen", "archived", "already been",
+		"already cancelled", "already canceled", "already closed", "already completed",
+		"failed precondition", "not permitted"}},
+	{KindVersion, nil, []string{"modified", "version", "versions", "revision", "rev", "stale",
+		"outdated", "out of date", "does not match", "mismatch", "etag", "if match",
+		"precondition", "changed"}},
+})
+
+// padRules surrounds every phrase with spaces, so that it matches whole
+// words of a normalised text.
+func padRules(rules []kindRule) []kindRule {
+	for i := range rules {
+		for _, ws := range [][]string{rules[i].all, rules[i].any} {
+			for j, w := range ws {
+				ws[j] = " " + w + " "
+			}
+		}
+	}
+	return rules
+}
+
+// kindFromWords classifies texts by [kindRules].
+func kindFromWords(texts ...string) Kind {
+	t := normalizeWords(strings.Join(texts, " . "))
+	if strings.TrimSpace(t) == "" {
+		return KindUnknown
+	}
+	for _, r := range kindRules {
+		if hasAll(t, r.all) && hasAny(t, r.any) {
+			return r.kind
+		}
+	}
+	return KindUnknown
+}
+
+func hasAll(t string, words []string) bool {
+	for _, w := range words {
+		if !strings.Contains(t, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasAny(t string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(t, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeWords lower-cases s, splits camelCase, turns everything but
+// letters and digits into single spaces, and pads the result with spaces.
+func normalizeWords(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte(' ')
+	prev := ' '
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(unicode.ToLower(r))
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			if prev != ' ' {
+				b.WriteByte(' ')
+			}
+			r = ' '
+		}
+		prev = r
+	}
+	if prev != ' ' {
+		b.WriteByte(' ')
+	}
+	return b.String()
+}

@@ -1,0 +1,220 @@
+package occ
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// ConflictParser reads an error answer's body into the fields of e: Code,
+// Message, Fields, Suggestion, CurrentVersion, Current, Problem,
+// DocumentationURL, RequestID and, as a hint for 409s, Kind. It returns
+// whether it recognised the body; the first parser that does ends the
+// search, and the built-in parsers come last.
+//
+// resp.Body has already been read and closed: use body, which holds at most
+// the client's error-body limit. e arrives with StatusCode, Method, URL,
+// Header, Body and BodyTruncated set. Text fields are sanitised afterwards
+// (valid UTF-8, one line, bounded length), and the ETag header overrides
+// CurrentVersion. Parsers are also used for the bodies of [StatusError]s.
+// Implementations must be safe for concurrent use and must not keep resp,
+// body or e.
+type ConflictParser interface {
+	Parse(resp *http.Response, body []byte, e *ConflictError) bool
+}
+
+// ConflictParserFunc adapts a function to a [ConflictParser].
+type ConflictParserFunc func(resp *http.Response, body []byte, e *ConflictError) bool
+
+// Parse calls f.
+func (f ConflictParserFunc) Parse(resp *http.Response, body []byte, e *ConflictError) bool {
+	return f(resp, body, e)
+}
+
+var _ ConflictParser = ConflictParserFunc(nil)
+
+// DefaultConflictParser returns the built-in parser: it detects the format
+// by Content-Type first, then by the body's shape, and understands RFC 9457
+// problem+json and problem+xml, JSON:API, Google and Azure {"error":{...}},
+// Kubernetes Status, CouchDB, GitHub, Stripe, flat {"error","message",...}
+// objects, Azure Storage XML, HTML and plain text. It always returns true
+// for a non-empty body. It is safe for concurrent use.
+func DefaultConflictParser() ConflictParser {
+	return ConflictParserFunc(parseBuiltin)
+}
+
+// defaultMaxErrorBody is how much of an error body is read by default.
+const defaultMaxErrorBody = 64 << 10
+
+// maxDrain bounds how much of an unread body is discarded so that the
+// connection can be reused; past it the connection is simply closed.
+const maxDrain = 256 << 10
+
+// errorSettings is how a client reads error answers. The zero value, and a
+// nil pointer, mean the defaults.
+type errorSettings struct {
+	maxBody     int64
+	parsers     []ConflictParser
+	classifiers []Classifier
+}
+
+// limit returns the body limit, defaulting to 64 KiB.
+func (s *errorSettings) limit() int64 {
+	if s == nil || s.maxBody <= 0 {
+		return defaultMaxErrorBody
+	}
+	return s.maxBody
+}
+
+// parse tries the caller's parsers in order, then the built-in one.
+func (s *errorSettings) parse(resp *http.Response, body []byte, e *ConflictError) {
+	if s != nil {
+		for _, p := range s.parsers {
+			if p.Parse(resp, body, e) {
+				return
+			}
+		}
+	}
+	parseBuiltin(resp, body, e)
+}
+
+// readConflict reads resp (its body bounded, drained and closed) into a
+// ConflictError with every field but Kind.
+func readConflict(resp *http.Response, s *errorSettings) *ConflictError {
+	body, truncated := readBody(resp.Body, s.limit())
+	e := &ConflictError{
+		StatusCode: resp.StatusCode, Header: keepHeaders(resp.Header),
+		Body: body, BodyTruncated: truncated,
+	}
+	if resp.Request != nil {
+		e.Method, e.URL = resp.Request.Method, redactURL(resp.Request.URL)
+	}
+	s.parse(resp, body, e)
+	finish(resp, e)
+	return e
+}
+
+// readBody reads up to limit bytes of body, drains a bounded remainder and
+// closes it. It reports whether bytes were left beyond the limit. A read
+// error ends the read; what was read is kept.
+func readBody(body io.ReadCloser, limit int64) ([]byte, bool) {
+	if body == nil || body == http.NoBody {
+		return nil, false
+	}
+	defer body.Close()
+	b, _ := io.ReadAll(io.LimitReader(body, limit+1))
+	truncated := int64(len(b)) > limit
+	if truncated {
+		b = b[:limit:limit]
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+	return b, truncated
+}
+
+// bodyFormat is a body syntax the built-in parser knows.
+type bodyFormat int
+
+const (
+	fmtNone bodyFormat = iota
+	fmtJSON
+	fmtProblemJSON
+	fmtXML
+	fmtHTML
+)
+
+// parseBuiltin is the built-in [ConflictParser]: the declared format first,
+// then the sniffed one, then plain text.
+func parseBuiltin(resp *http.Response, body []byte, e *ConflictError) bool {
+	b := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	if len(b) == 0 {
+		return false
+	}
+	declared := declaredFormat(resp.Header.Get("Content-Type"))
+	if declared != fmtNone && parseFormat(declared, b, e) {
+		return true
+	}
+	if sniffed := sniffFormat(b); sniffed != declared && parseFormat(sniffed, b, e) {
+		return true
+	}
+	parseText(b, e)
+	return true
+}
+
+// parseFormat parses b as format f, reporting success.
+func parseFormat(f bodyFormat, b []byte, e *ConflictError) bool {
+	switch f {
+	case fmtJSON, fmtProblemJSON:
+		return parseJSON(b, e, f == fmtProblemJSON)
+	case fmtXML:
+		return parseXML(b, e)
+	case fmtHTML:
+		return parseHTML(b, e)
+	}
+	return false
+}
+
+// declaredFormat maps a Content-Type to a format; fmtNone for text and
+// anything unknown.
+func declaredFormat(ct string) bodyFormat {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	}
+	switch {
+	case mt == "application/problem+json":
+		return fmtProblemJSON
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return fmtJSON
+	case mt == "text/html" || mt == "application/xhtml+xml":
+		return fmtHTML
+	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return fmtXML
+	}
+	return fmtNone
+}
+
+// sniffFormat guesses a format from the body's first bytes.
+func sniffFormat(b []byte) bodyFormat {
+	switch b[0] {
+	case '{', '[':
+		return fmtJSON
+	case '<':
+		head := strings.ToLower(string(b[:min(len(b), 512)]))
+		if strings.Contains(head, "<html") || strings.HasPrefix(head, "<!doctype html") {
+			return fmtHTML
+		}
+		return fmtXML
+	}
+	return fmtNone
+}
+
+// keptHeaders are the answer headers a ConflictError keeps.
+var keptHeaders = []string{
+	"Etag", "Last-Modified", "Retry-After", "Location", "Content-Location",
+	"Content-Type", "Date",
+}
+
+// requestIDHeaders are the headers servers put their request ids in, in
+// order of preference.
+var requestIDHeaders = []string{
+	"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Ms-Request-Id",
+	"X-Amzn-Requestid", "X-Amz-Request-Id", "X-Github-Request-Id",
+	"X-Couch-Request-Id", "Audit-Id", "X-Cloud-Trace-Context", "Traceparent",
+}
+
+// keepHeaders copies the headers worth keeping, dropping cookies and the
+// rest.
+func keepHeaders(h http.Header) http.Header {
+	out := make(http.Header)
+	for _, set := range [][]string{keptHeaders, requestIDHeaders} {
+		for _, k := range set {
+			if v := h.Values(k); len(v) > 0 {
+				out[k] = slices.Clone(v)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,192 @@
+package occ_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/occ-go/occ"
+	"github.com/occ-go/occ/occtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type counter struct {
+	Count   int `json:"count"`
+	Version int `json:"version,omitempty"`
+}
+
+// noWait makes conflict retries immediate: the tests below race real
+// goroutines, and the library's backoff is tested elsewhere with a fake
+// clock.
+var noWait = occ.BackoffFunc(func(int) time.Duration { return 0 })
+
+// TestConcurrentWritersLoseNoUpdate races 16 writers making 25 increments
+// each on one resource, for every way a server can keep versions.
+func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
+	const writers, increments = 16, 25
+	cases := []struct {
+		name   string
+		server []occtest.Option
+		client []occ.CallOption
+	}{
+		{"strong etag", nil, nil},
+		{"weak etag compared weakly", []occtest.Option{occtest.WithWeakETags(true), occtest.WithWeakIfMatch(true)},
+			[]occ.CallOption{occ.WithWeakETags(true)}},
+		{"last-modified", []occtest.Option{occtest.WithoutETags(), occtest.WithLastModified(true)}, nil},
+		{"version field", []occtest.Option{occtest.WithoutETags(), occtest.WithVersionField("/version")},
+			[]occ.CallOption{occ.WithVersionField("/version")}},
+		{"version field as If-Match", []occtest.Option{occtest.WithVersionField("/version")},
+			[]occ.CallOption{occ.WithVersionField("/version"), occ.WithVersionIfMatch(true)}},
+		{"merge patch", nil, []occ.CallOption{occ.WithWriteMode(occ.WriteMergePatch)}},
+		{"json patch", []occtest.Option{occtest.WithoutETags(), occtest.WithLastModified(true)},
+			[]occ.CallOption{occ.WithWriteMode(occ.WriteJSONPatch)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := occtest.NewServer(tc.server...)
+			defer srv.Close()
+			require.NoError(t, srv.Set("/counters/1", []byte(`{"count":0,"note":"kept"}`)))
+			c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithMaxAttempts(10_000),
+				occ.WithBackoff(noWait), occ.WithRetryBudgets(nil, nil))
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			var conflicts int64
+			var mu sync.Mutex
+			for range writers {
+				wg.Go(func() {
+					for range increments {
+						var st occ.Stats
+						opts := append([]occ.CallOption{occ.WithStats(&st)}, tc.client...)
+						_, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1",
+							func(v *counter) error { v.Count++; return nil }, opts...)
+						assert.NoError(t, err)
+						mu.Lock()
+						conflicts += int64(st.Conflicts)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			doc, _, ok := srv.Get("/counters/1")
+			require.True(t, ok)
+			var got map[string]any
+			require.NoError(t, json.Unmarshal(doc, &got))
+			assert.EqualValues(t, writers*increments, got["count"], "every increment landed once")
+			assert.Equal(t, "kept", got["note"], "members the type does not model survive")
+			assert.Equal(t, writers*increments, srv.Writes())
+			t.Logf("%d conflicts resolved", conflicts)
+		})
+	}
+}
+
+func TestCreateIfAbsentAndDuplicates(t *testing.T) {
+	srv := occtest.NewServer(occtest.WithUnique("/email"))
+	defer srv.Close()
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	ctx := context.Background()
+	type user struct {
+		Email string `json:"email"`
+	}
+
+	v, err := occ.Create(ctx, c, srv.URL+"/users/ann", user{Email: "ann@example.com"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, v.ETag)
+
+	_, err = occ.Create(ctx, c, srv.URL+"/users/ann", user{Email: "ann@example.com"})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, occ.KindDuplicate, ce.Kind, "412 to If-None-Match: * means it exists")
+
+	var st occ.Stats
+	got, err := occ.Create(ctx, c, srv.URL+"/users/ann", user{Email: "other@example.com"},
+		occ.WithAdoptExisting(true), occ.WithStats(&st))
+	require.NoError(t, err)
+	assert.True(t, st.Adopted)
+	assert.Equal(t, "ann@example.com", got.Value.Email, "the existing document, not ours")
+
+	_, err = occ.Create(ctx, c, srv.URL+"/users", user{Email: "ann@example.com"},
+		occ.WithCreateMethod(http.MethodPost))
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, occ.KindDuplicate, ce.Kind, "unique email")
+	assert.Equal(t, 1, ce.Attempts)
+}
+
+func TestPostCreateSurvivesLostAnswerWithoutDuplicating(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	srv.Inject(occtest.Fault{Method: http.MethodPost, ResetAfterWrite: true})
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()),
+		occ.WithTransientRetries(3, noWait))
+	require.NoError(t, err)
+	v, err := occ.Create(context.Background(), c, srv.URL+"/orders", map[string]any{"item": "book"},
+		occ.WithCreateMethod(http.MethodPost))
+	require.NoError(t, err)
+	assert.Equal(t, 1, srv.Writes(), "the replay with the same key did not create twice")
+	_, _, ok := srv.Get(mustPath(t, v.URL))
+	assert.True(t, ok)
+}
+
+func TestStateConflictIsNotRetried(t *testing.T) {
+	srv := occtest.NewServer(occtest.WithTransitions("/status", map[string][]string{
+		"new": {"shipped", "cancelled"}, "shipped": {"delivered"},
+	}))
+	defer srv.Close()
+	require.NoError(t, srv.Set("/orders/1", []byte(`{"status":"shipped"}`)))
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	type order struct {
+		Status string `json:"status"`
+	}
+	_, err = occ.Modify(context.Background(), c, srv.URL+"/orders/1", func(o *order) error {
+		o.Status = "cancelled"
+		return nil
+	})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, occ.KindState, ce.Kind)
+	assert.False(t, ce.Retryable())
+	assert.Equal(t, 0, srv.Writes())
+	puts := 0
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPut {
+			puts++
+		}
+	}
+	assert.Equal(t, 1, puts, "never retried as-is")
+}
+
+func TestConflictCarryingCurrentSkipsTheRead(t *testing.T) {
+	srv := occtest.NewServer(occtest.WithCurrentInConflict(true))
+	defer srv.Close()
+	require.NoError(t, srv.Set("/counters/1", []byte(`{"count":0}`)))
+	once := sync.Once{}
+	srv.BeforeWrite(func(*http.Request) {
+		once.Do(func() {
+			_ = srv.Update("/counters/1", func(doc map[string]any) { doc["count"] = 10.0 })
+		})
+	})
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithBackoff(noWait))
+	require.NoError(t, err)
+	var st occ.Stats
+	got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1",
+		func(v *counter) error { v.Count++; return nil }, occ.WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, 11, got.Count)
+	assert.Equal(t, 1, st.Reads, "the 412 carried the current document")
+	assert.Equal(t, 1, st.Conflicts)
+}
+
+// mustPath returns the path of a URL.
+func mustPath(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u.Path
+}
