@@ -19,7 +19,9 @@ const propIterations = 400
 // docGen makes random JSON documents and edits from a fixed seed.
 type docGen struct{ r *rand.Rand }
 
-func newDocGen(seed uint64) *docGen { return &docGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))} }
+func newDocGen(seed uint64) *docGen {
+	return &docGen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
 
 var propKeys = []string{"a", "b", "c", "id", "a/b", "~x", "ü", "名", "x y", ""}
 
