@@ -47,14 +47,16 @@ func prepareMergeInputs(base, mine, theirs []byte) ([3][]byte, error) {
 }
 
 // compactJSON validates one JSON value and returns it without insignificant
-// whitespace, in a new slice.
+// whitespace: in itself when it has none, else a compacted copy.
 func compactJSON(in []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(in))
-	if err := compactInto(&buf, in); err != nil {
+	space, err := scanJSON(in)
+	if err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	if !space {
+		return in, nil
+	}
+	return appendCompact(make([]byte, 0, len(in)), in), nil
 }
 
 // pathStep is one step of the path being merged: a member key as written,

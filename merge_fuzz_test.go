@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,4 +81,34 @@ func compactOrNil(b []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// FuzzScanJSON checks the merge's validator against encoding/json: the same
+// verdict, and the same compact form.
+func FuzzScanJSON(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkScan(t, b)
+	})
+}
+
+func checkScan(t *testing.T, b []byte) {
+	t.Helper()
+	_, err := scanJSON(b)
+	if want := json.Valid(b); (err == nil) != want {
+		t.Fatalf("scanJSON(%q) error %v, json.Valid %v", b, err, want)
+	}
+	if err != nil {
+		return
+	}
+	var want bytes.Buffer
+	if err := json.Compact(&want, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := compactJSON(b)
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("compactJSON(%q) = %q, %v; want %q", b, got, err, want.Bytes())
+	}
 }

@@ -1,7 +1,6 @@
 package occ
 
 import (
-	"bytes"
 	"encoding/json"
 )
 
@@ -103,10 +102,4 @@ func (mg *merger) element(dst []byte, first bool, index int, b, m, t []byte, n *
 		return dst[:mark], first
 	}
 	return dst, false
-}
-
-// compactInto validates src as one JSON value and appends it to buf without
-// insignificant whitespace.
-func compactInto(buf *bytes.Buffer, src []byte) error {
-	return json.Compact(buf, src)
 }

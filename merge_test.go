@@ -357,3 +357,38 @@ func TestMemberIndexLargeObjects(t *testing.T) {
 	assert.True(t, jsonEqual([]byte(a.String()), []byte(b.String())))
 	assert.False(t, jsonEqual([]byte(a.String()), []byte(strings.Replace(b.String(), `"kx":1`, `"kx":2`, 1))))
 }
+
+// scanSeeds are inputs for the validator, valid and not.
+var scanSeeds = []string{
+	``, ` `, `1`, ` 1 `, `-`, `-0`, `-01`, `01`, `0.`, `0.1`, `1e`, `1e+`, `1E-7`, `1.5e10`, `.5`, `+1`,
+	`"`, `""`, `"\`, `"\"`, `"\u12"`, `"\u12g4"`, `"\u00e9"`, `"\x"`, "\"\t\"", "\"\x7f\xff\"", `"\/\b\f\n\r\t"`,
+	`t`, `tru`, `true`, `truex`, `nul`, `null`, `false`, `fals`,
+	`{`, `{}`, `{ }`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1 "b":2}`, `{1:2}`, `{"a":1}`, "{\n\"a\" :\t[ 1 , 2 ]\r}",
+	`[`, `[]`, `[ ]`, `[1,]`, `[,1]`, `[1 2]`, `[1,[2,{"x":[]}]]`, `[}`, `{]`, `[1]]`, `{"a":1}}`, `1 2`, `{} x`,
+}
+
+func TestScanJSONAgreesWithEncodingJSON(t *testing.T) {
+	t.Parallel()
+	for _, s := range scanSeeds {
+		t.Run(s, func(t *testing.T) {
+			t.Parallel()
+			checkScan(t, []byte(s))
+		})
+	}
+}
+
+func TestScanJSONDepthLimit(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		depth int
+		ok    bool
+	}{{maxMergeDepth, true}, {maxMergeDepth + 1, false}} {
+		for _, open := range []string{"[", `{"a":`} {
+			closer := map[string]string{"[": "]", `{"a":`: "}"}[open]
+			doc := []byte(strings.Repeat(open, tt.depth) + "1" + strings.Repeat(closer, tt.depth))
+			_, err := scanJSON(doc)
+			assert.Equal(t, tt.ok, err == nil, "depth %d %s: %v", tt.depth, open, err)
+			assert.Equal(t, json.Valid(doc), err == nil)
+		}
+	}
+}
