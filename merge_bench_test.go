@@ -28,6 +28,7 @@ func BenchmarkThreeWay(b *testing.B) {
 		})
 	}
 }
+
 // benchSizes are the document sizes the benchmarks run at, by name.
 var benchSizes = []struct {
 	Name  string
