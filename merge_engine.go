@@ -22,9 +22,9 @@ func (tw *threeWay) Merge(ctx context.Context, base, mine, theirs []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	mg := &merger{}
-	out := make([]byte, 0, len(docs[2])+len(docs[1])/8)
-	out, _ = mg.merge(out, docs[0], docs[1], docs[2], &tw.root, tw.root.prefer)
+	mg := &merger{known: docs}
+	out := make([]byte, 0, len(docs[2].doc)+len(docs[1].doc)/8)
+	out, _ = mg.merge(out, docs[0].doc, docs[1].doc, docs[2].doc, &tw.root, tw.root.prefer)
 	if len(mg.conflicts) > 0 {
 		return nil, &MergeConflictError{Conflicts: mg.conflicts}
 	}
@@ -32,9 +32,9 @@ func (tw *threeWay) Merge(ctx context.Context, base, mine, theirs []byte) ([]byt
 }
 
 // prepareMergeInputs validates base, mine and theirs and returns them
-// compacted.
-func prepareMergeInputs(base, mine, theirs []byte) ([3][]byte, error) {
-	var docs [3][]byte
+// compacted, with the members of those that are objects.
+func prepareMergeInputs(base, mine, theirs []byte) ([3]scanned, error) {
+	var docs [3]scanned
 	for i, in := range [3][]byte{base, mine, theirs} {
 		doc, err := compactJSON(in)
 		if err != nil {
@@ -46,17 +46,24 @@ func prepareMergeInputs(base, mine, theirs []byte) ([3][]byte, error) {
 	return docs, nil
 }
 
+// scanned is a validated, compact document, with its members when it is an
+// object and they are known.
+type scanned struct {
+	doc     []byte
+	members []member
+}
+
 // compactJSON validates one JSON value and returns it without insignificant
 // whitespace: in itself when it has none, else a compacted copy.
-func compactJSON(in []byte) ([]byte, error) {
-	space, err := scanJSON(in)
+func compactJSON(in []byte) (scanned, error) {
+	space, members, err := scanJSON(in)
 	if err != nil {
-		return nil, err
+		return scanned{}, err
 	}
 	if !space {
-		return in, nil
+		return scanned{doc: in, members: members}, nil
 	}
-	return appendCompact(make([]byte, 0, len(in)), in), nil
+	return scanned{doc: appendCompact(make([]byte, 0, len(in)), in)}, nil
 }
 
 // pathStep is one step of the path being merged: a member key as written,
@@ -70,6 +77,18 @@ type pathStep struct {
 type merger struct {
 	path      []pathStep
 	conflicts []PathConflict
+	known     [3]scanned // the inputs, whose members the scan may have listed
+}
+
+// members returns the members of the object obj, or none when obj is
+// absent.
+func (mg *merger) members(obj []byte) []member {
+	for _, k := range mg.known {
+		if k.members != nil && len(k.doc) == len(obj) && &k.doc[0] == &obj[0] {
+			return k.members
+		}
+	}
+	return appendMembers(nil, obj)
 }
 
 // merge appends to dst the merge of one value, each of b, m and t nil where
@@ -138,9 +157,9 @@ func (mg *merger) pointer() string {
 // mergeObject appends the member-by-member merge of three objects (b may be
 // absent): theirs' members in theirs' order, then mine's additions.
 func (mg *merger) mergeObject(dst, b, m, t []byte, n *optNode, prefer side) []byte {
-	bx := newMemberIndex(appendMembers(nil, b))
-	mx := newMemberIndex(appendMembers(nil, m))
-	tx := newMemberIndex(appendMembers(nil, t))
+	bx := newMemberIndex(mg.members(b))
+	mx := newMemberIndex(mg.members(m))
+	tx := newMemberIndex(mg.members(t))
 	dst = append(dst, '{')
 	first := true
 	for _, tm := range tx.ms {

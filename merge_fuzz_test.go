@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -80,7 +81,7 @@ func compactOrNil(b []byte) []byte {
 	if err != nil {
 		return nil
 	}
-	return out
+	return out.doc
 }
 
 // FuzzScanJSON checks the merge's validator against encoding/json: the same
@@ -96,7 +97,7 @@ func FuzzScanJSON(f *testing.F) {
 
 func checkScan(t *testing.T, b []byte) {
 	t.Helper()
-	_, err := scanJSON(b)
+	_, _, err := scanJSON(b)
 	if want := json.Valid(b); (err == nil) != want {
 		t.Fatalf("scanJSON(%q) error %v, json.Valid %v", b, err, want)
 	}
@@ -108,7 +109,10 @@ func checkScan(t *testing.T, b []byte) {
 		t.Fatal(err)
 	}
 	got, err := compactJSON(b)
-	if err != nil || !bytes.Equal(got, want.Bytes()) {
-		t.Fatalf("compactJSON(%q) = %q, %v; want %q", b, got, err, want.Bytes())
+	if err != nil || !bytes.Equal(got.doc, want.Bytes()) {
+		t.Fatalf("compactJSON(%q) = %q, %v; want %q", b, got.doc, err, want.Bytes())
+	}
+	if got.members != nil && !reflect.DeepEqual(got.members, appendMembers(nil, got.doc)) {
+		t.Fatalf("compactJSON(%q) members %q, want %q", b, got.members, appendMembers(nil, got.doc))
 	}
 }

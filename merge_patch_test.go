@@ -35,7 +35,7 @@ func compactForTest(t *testing.T, b []byte) []byte {
 	t.Helper()
 	out, err := compactJSON(b)
 	require.NoError(t, err)
-	return out
+	return out.doc
 }
 
 func TestMergeJSONPatchGuards(t *testing.T) {

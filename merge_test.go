@@ -386,9 +386,35 @@ func TestScanJSONDepthLimit(t *testing.T) {
 		for _, open := range []string{"[", `{"a":`} {
 			closer := map[string]string{"[": "]", `{"a":`: "}"}[open]
 			doc := []byte(strings.Repeat(open, tt.depth) + "1" + strings.Repeat(closer, tt.depth))
-			_, err := scanJSON(doc)
+			_, _, err := scanJSON(doc)
 			assert.Equal(t, tt.ok, err == nil, "depth %d %s: %v", tt.depth, open, err)
 			assert.Equal(t, json.Valid(doc), err == nil)
 		}
+	}
+}
+
+func TestScanJSONListsTopLevelMembers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		doc  string
+		want []string // key, value, key, value...
+	}{
+		{`{"a":1,"b":{"c":[1,{"d":2}],"e":"}"},"f":[]}`, []string{`"a"`, `1`, `"b"`, `{"c":[1,{"d":2}],"e":"}"}`, `"f"`, `[]`}},
+		{`{"a":{}}`, []string{`"a"`, `{}`}},
+		{`{}`, nil},
+		{`[{"a":1}]`, nil},
+		{`{ "a":1}`, nil}, // not compact: offsets would not hold
+	}
+	for _, tt := range tests {
+		t.Run(tt.doc, func(t *testing.T) {
+			t.Parallel()
+			_, members, err := scanJSON([]byte(tt.doc))
+			require.NoError(t, err)
+			var got []string
+			for _, m := range members {
+				got = append(got, string(m.key), string(m.val))
+			}
+			assert.Equal(t, tt.want, got)
+		})
 	}
 }

@@ -19,6 +19,11 @@ type jsonScanner struct {
 	i     int
 	space bool
 	stack []byte // the open containers: '{' or '['
+	// top holds the members of a top-level object as scanned, valid as
+	// offsets into a compact document; keyAt and keyEnd bound the key of the
+	// member being scanned.
+	top           []member
+	keyAt, keyEnd int
 }
 
 // stringSpecial marks the bytes that end a run of plain string content.
@@ -31,17 +36,21 @@ var stringSpecial = func() (t [256]bool) {
 }()
 
 // scanJSON validates b as exactly one JSON value and reports whether it has
-// insignificant whitespace.
-func scanJSON(b []byte) (space bool, err error) {
+// insignificant whitespace. When it has none and is an object, it also
+// returns its members.
+func scanJSON(b []byte) (space bool, top []member, err error) {
 	s := &jsonScanner{b: b}
 	if err := s.run(); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	s.skipSpace()
 	if s.i < len(b) {
-		return false, s.unexpected()
+		return false, nil, s.unexpected()
 	}
-	return s.space, nil
+	if s.space {
+		return true, nil, nil
+	}
+	return false, s.top, nil
 }
 
 func (s *jsonScanner) unexpected() error {
@@ -136,8 +145,12 @@ func (s *jsonScanner) key() error {
 	if s.peek() != '"' {
 		return s.unexpected()
 	}
+	at := s.i
 	if err := s.str(); err != nil {
 		return err
+	}
+	if len(s.stack) == 1 {
+		s.keyAt, s.keyEnd = at, s.i
 	}
 	if s.peek() != ':' {
 		return s.unexpected()
@@ -150,6 +163,9 @@ func (s *jsonScanner) key() error {
 // another value follows.
 func (s *jsonScanner) afterValue() (bool, error) {
 	for len(s.stack) > 0 {
+		if len(s.stack) == 1 && s.stack[0] == '{' {
+			s.top = append(s.top, member{key: s.b[s.keyAt:s.keyEnd], val: s.b[s.keyEnd+1 : s.i]})
+		}
 		top := s.stack[len(s.stack)-1]
 		switch c := s.peek(); {
 		case c == ',':
