@@ -22,7 +22,7 @@ func (tw *threeWay) Merge(ctx context.Context, base, mine, theirs []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	mg := &merger{known: docs}
+	mg := &merger{known: docs[:]}
 	out := make([]byte, 0, len(docs[2].doc)+len(docs[1].doc)/8)
 	out, _ = mg.merge(out, docs[0].doc, docs[1].doc, docs[2].doc, &tw.root, tw.root.prefer)
 	if len(mg.conflicts) > 0 {
@@ -46,24 +46,16 @@ func prepareMergeInputs(base, mine, theirs []byte) ([3]scanned, error) {
 	return docs, nil
 }
 
-// scanned is a validated, compact document, with its members when it is an
-// object and they are known.
-type scanned struct {
-	doc     []byte
-	members []member
-}
-
 // compactJSON validates one JSON value and returns it without insignificant
-// whitespace: in itself when it has none, else a compacted copy.
+// whitespace, in itself when it has none, else as a compacted copy, with
+// what a scan learnt of its structure.
 func compactJSON(in []byte) (scanned, error) {
-	space, members, err := scanJSON(in)
-	if err != nil {
-		return scanned{}, err
+	sc, space, err := scanJSON(in)
+	if err != nil || !space {
+		return sc, err
 	}
-	if !space {
-		return scanned{doc: in, members: members}, nil
-	}
-	return scanned{doc: appendCompact(make([]byte, 0, len(in)), in)}, nil
+	sc, _, err = scanJSON(appendCompact(make([]byte, 0, len(in)), in))
+	return sc, err
 }
 
 // pathStep is one step of the path being merged: a member key as written,
@@ -77,7 +69,7 @@ type pathStep struct {
 type merger struct {
 	path      []pathStep
 	conflicts []PathConflict
-	known     [3]scanned // the inputs, whose members the scan may have listed
+	known     tapes // the inputs, with what their scans learnt
 }
 
 // members returns the members of the object obj, or none when obj is
@@ -88,7 +80,7 @@ func (mg *merger) members(obj []byte) []member {
 			return k.members
 		}
 	}
-	return appendMembers(nil, obj)
+	return mg.known.appendMembers(nil, obj)
 }
 
 // merge appends to dst the merge of one value, each of b, m and t nil where
@@ -110,9 +102,9 @@ func (mg *merger) merge(dst, b, m, t []byte, n *optNode, prefer side) ([]byte, b
 		}
 	}
 	switch {
-	case jsonEqual(m, b):
+	case mg.known.equal(m, b):
 		return putValue(dst, t)
-	case jsonEqual(t, b), jsonEqual(m, t):
+	case mg.known.equal(t, b), mg.known.equal(m, t):
 		return putValue(dst, m)
 	}
 	return mg.conflict(dst, b, m, t, prefer)

@@ -115,4 +115,9 @@ func checkScan(t *testing.T, b []byte) {
 	if got.members != nil && !reflect.DeepEqual(got.members, appendMembers(nil, got.doc)) {
 		t.Fatalf("compactJSON(%q) members %q, want %q", b, got.members, appendMembers(nil, got.doc))
 	}
+	for _, s := range got.spans {
+		if e := skipComposite(got.doc, int(s.open)); int(s.end) != e {
+			t.Fatalf("compactJSON(%q): container at %d ends at %d, recorded %d", b, s.open, e, s.end)
+		}
+	}
 }

@@ -16,12 +16,12 @@ type keyedArray struct {
 // their member key, and reports false when an element is not an object, or
 // lacks the key, or has a key that is not a string or number, or repeats
 // another's.
-func newKeyedArray(arr []byte, key string) (*keyedArray, bool) {
-	ka := &keyedArray{elems: appendElements(nil, arr)}
+func newKeyedArray(arr []byte, key string, ts tapes) (*keyedArray, bool) {
+	ka := &keyedArray{elems: ts.appendElements(nil, arr)}
 	ka.ids = make([]string, len(ka.elems))
 	ka.byID = make(map[string]int, len(ka.elems))
 	for i, e := range ka.elems {
-		id, ok := elementID(e, key)
+		id, ok := elementID(e, key, ts)
 		if !ok {
 			return nil, false
 		}
@@ -34,11 +34,11 @@ func newKeyedArray(arr []byte, key string) (*keyedArray, bool) {
 }
 
 // elementID returns a canonical form of the value of e's member key.
-func elementID(e []byte, key string) (string, bool) {
+func elementID(e []byte, key string, ts tapes) (string, bool) {
 	if !isKind(e, '{') {
 		return "", false
 	}
-	for _, m := range appendMembers(nil, e) {
+	for _, m := range ts.appendMembers(nil, e) {
 		if keyName(m.key) != key {
 			continue
 		}
@@ -68,9 +68,9 @@ func (ka *keyedArray) get(id string) []byte {
 // absent) whose elements are matched by n.arrayKey. It reports false, having
 // appended nothing, when an array is not keyed.
 func (mg *merger) mergeKeyed(dst, b, m, t []byte, n *optNode, prefer side) ([]byte, bool) {
-	bk, okb := newKeyedArray(b, n.arrayKey)
-	mk, okm := newKeyedArray(m, n.arrayKey)
-	tk, okt := newKeyedArray(t, n.arrayKey)
+	bk, okb := newKeyedArray(b, n.arrayKey, mg.known)
+	mk, okm := newKeyedArray(m, n.arrayKey, mg.known)
+	tk, okt := newKeyedArray(t, n.arrayKey, mg.known)
 	if !okb || !okm || !okt {
 		return dst, false
 	}

@@ -2,7 +2,9 @@ package occ
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
+	"slices"
 	"strconv"
 )
 
@@ -15,12 +17,53 @@ type member struct {
 	key, val []byte
 }
 
+// scanned is a validated, compact document with what its scan learnt: the
+// members when it is an object, and where each container ends.
+type scanned struct {
+	doc     []byte
+	members []member
+	spans   []span // the containers of at least tapeMin bytes, by offset
+}
+
+// end returns the offset in b just past the container opening at b[i], if
+// b is part of d.doc and d knows it.
+func (d *scanned) end(b []byte, i int) (int, bool) {
+	off := cap(d.doc) - cap(b) // b's offset in d.doc, if b is part of it
+	if len(d.spans) == 0 || off < 0 || off >= len(d.doc) || &d.doc[off] != &b[0] {
+		return 0, false
+	}
+	j, found := slices.BinarySearchFunc(d.spans, int32(off+i), func(s span, open int32) int {
+		return cmp.Compare(s.open, open)
+	})
+	if !found {
+		return 0, false
+	}
+	return int(d.spans[j].end) - off, true
+}
+
+// tapes are the scanned inputs of a merge, whose records make skipping a
+// large container cost a binary search instead of a scan. Every method
+// works on any valid compact JSON, part of the inputs or not; a nil tapes
+// always scans.
+type tapes []scanned
+
+// tapeMin is the size from which the scan records a container, and so the
+// size of the enclosing value from which skipping one consults the tapes.
+const tapeMin = 512
+
 // skipValue returns the offset just past the value starting at b[i].
-func skipValue(b []byte, i int) int {
+func (ts tapes) skipValue(b []byte, i int) int {
 	switch b[i] {
 	case '"':
 		return skipString(b, i)
 	case '{', '[':
+		if len(b)-i >= tapeMin {
+			for k := range ts {
+				if e, ok := ts[k].end(b, i); ok {
+					return e
+				}
+			}
+		}
 		return skipComposite(b, i)
 	}
 	for i++; i < len(b); i++ {
@@ -67,13 +110,16 @@ func skipComposite(b []byte, i int) int {
 }
 
 // appendMembers appends the members of the object obj to dst.
-func appendMembers(dst []member, obj []byte) []member {
+func appendMembers(dst []member, obj []byte) []member { return tapes(nil).appendMembers(dst, obj) }
+
+// appendMembers appends the members of the object obj to dst.
+func (ts tapes) appendMembers(dst []member, obj []byte) []member {
 	if len(obj) < 3 {
 		return dst // absent, or {}
 	}
 	for i := 1; ; {
 		ke := skipString(obj, i)
-		ve := skipValue(obj, ke+1)
+		ve := ts.skipValue(obj, ke+1)
 		dst = append(dst, member{key: obj[i:ke], val: obj[ke+1 : ve]})
 		if obj[ve] == '}' {
 			return dst
@@ -83,12 +129,12 @@ func appendMembers(dst []member, obj []byte) []member {
 }
 
 // appendElements appends the elements of the array arr to dst.
-func appendElements(dst [][]byte, arr []byte) [][]byte {
+func (ts tapes) appendElements(dst [][]byte, arr []byte) [][]byte {
 	if len(arr) < 3 {
 		return dst // absent, or []
 	}
 	for i := 1; ; {
-		e := skipValue(arr, i)
+		e := ts.skipValue(arr, i)
 		dst = append(dst, arr[i:e])
 		if arr[e] == ']' {
 			return dst
@@ -121,7 +167,10 @@ func sameKey(a, b []byte) bool {
 // jsonEqual reports whether two values are semantically equal: objects with
 // the same members in any order, strings with the same characters however
 // escaped, numbers with the same decimal value. nil (absent) equals only nil.
-func jsonEqual(a, b []byte) bool {
+func jsonEqual(a, b []byte) bool { return tapes(nil).equal(a, b) }
+
+// equal is [jsonEqual].
+func (ts tapes) equal(a, b []byte) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
@@ -132,9 +181,9 @@ func jsonEqual(a, b []byte) bool {
 	case '"':
 		return sameKey(a, b)
 	case '{':
-		return objectsEqual(a, b)
+		return ts.objectsEqual(a, b)
 	case '[':
-		return arraysEqual(a, b)
+		return ts.arraysEqual(a, b)
 	case 't', 'f', 'n':
 		return false
 	}
@@ -143,28 +192,28 @@ func jsonEqual(a, b []byte) bool {
 
 func isNumberStart(c byte) bool { return c == '-' || c >= '0' && c <= '9' }
 
-func objectsEqual(a, b []byte) bool {
-	am, bm := appendMembers(nil, a), appendMembers(nil, b)
+func (ts tapes) objectsEqual(a, b []byte) bool {
+	am, bm := ts.appendMembers(nil, a), ts.appendMembers(nil, b)
 	if len(am) != len(bm) {
 		return false
 	}
 	bx := newMemberIndex(bm)
 	for _, m := range am {
 		v, ok := bx.find(m.key)
-		if !ok || !jsonEqual(m.val, v) {
+		if !ok || !ts.equal(m.val, v) {
 			return false
 		}
 	}
 	return true
 }
 
-func arraysEqual(a, b []byte) bool {
-	ae, be := appendElements(nil, a), appendElements(nil, b)
+func (ts tapes) arraysEqual(a, b []byte) bool {
+	ae, be := ts.appendElements(nil, a), ts.appendElements(nil, b)
 	if len(ae) != len(be) {
 		return false
 	}
 	for i := range ae {
-		if !jsonEqual(ae[i], be[i]) {
+		if !ts.equal(ae[i], be[i]) {
 			return false
 		}
 	}

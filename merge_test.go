@@ -408,13 +408,63 @@ func TestScanJSONListsTopLevelMembers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.doc, func(t *testing.T) {
 			t.Parallel()
-			_, members, err := scanJSON([]byte(tt.doc))
+			sc, _, err := scanJSON([]byte(tt.doc))
 			require.NoError(t, err)
 			var got []string
-			for _, m := range members {
+			for _, m := range sc.members {
 				got = append(got, string(m.key), string(m.val))
 			}
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestScanJSONRecordsContainerEnds(t *testing.T) {
+	t.Parallel()
+	big := `"` + strings.Repeat("x", tapeMin) + `"`
+	doc := []byte(`{"a":[1,{"b":"]}","x":` + big + `},[]],"c":{},"d":{"e":[[` + big + `]]},"f":[1]}`)
+	sc, space, err := scanJSON(doc)
+	require.NoError(t, err)
+	require.False(t, space)
+	require.Len(t, sc.spans, 6, "small containers are not recorded")
+	for j, s := range sc.spans {
+		assert.Equal(t, skipComposite(doc, int(s.open)), int(s.end), "container at %d", s.open)
+		if j > 0 {
+			assert.Less(t, sc.spans[j-1].open, s.open)
+		}
+	}
+	_, space, err = scanJSON([]byte(" {}"))
+	require.NoError(t, err)
+	assert.True(t, space)
+}
+
+// TestThreeWayTapesChangeNothing merges large documents with and without the
+// scan's records of container ends, which only make skipping faster.
+func TestThreeWayTapesChangeNothing(t *testing.T) {
+	t.Parallel()
+	base, mine, theirs := benchDocs(64 << 10)
+	deep := func(leaf string) []byte {
+		return []byte(strings.Repeat(`{"a":[`, 300) + `{"p":"` + strings.Repeat("x", 2000) + `","v":` + leaf + `}` + strings.Repeat(`]}`, 300))
+	}
+	inputs := [][3][]byte{{base, mine, theirs}, {base, theirs, mine}, {deep("1"), deep("2"), deep("3")}, {deep("1"), deep("2"), deep("1")}}
+	tw := ThreeWay(MergeArraysByKey("/r000001/tags", "")).(*threeWay)
+	for i, in := range inputs {
+		docs, err := prepareMergeInputs(in[0], in[1], in[2])
+		require.NoError(t, err)
+		require.NotEmpty(t, docs[0].spans)
+		withOut, withConflicts := mergeScanned(tw, docs)
+		for k := range docs {
+			docs[k].spans = nil
+		}
+		without, withoutConflicts := mergeScanned(tw, docs)
+		assert.Equal(t, string(without), string(withOut), "case %d", i)
+		assert.Equal(t, withoutConflicts, withConflicts, "case %d", i)
+	}
+}
+
+// mergeScanned runs the merge proper on prepared inputs.
+func mergeScanned(tw *threeWay, docs [3]scanned) ([]byte, []PathConflict) {
+	mg := &merger{known: docs[:]}
+	out, _ := mg.merge(nil, docs[0].doc, docs[1].doc, docs[2].doc, &tw.root, tw.root.prefer)
+	return out, mg.conflicts
 }

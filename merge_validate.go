@@ -1,8 +1,11 @@
 package occ
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 )
 
 // maxMergeDepth is how deeply documents may nest, as in encoding/json.
@@ -24,7 +27,15 @@ type jsonScanner struct {
 	// member being scanned.
 	top           []member
 	keyAt, keyEnd int
+	// spans holds, in order of closing, the extent of every container of
+	// at least tapeMin bytes; pending holds the offset of each open one.
+	spans   []span
+	pending []int32
 }
+
+// span is the extent of one container: the offsets of its first byte and
+// of the byte after its last.
+type span struct{ open, end int32 }
 
 // stringSpecial marks the bytes that end a run of plain string content.
 var stringSpecial = func() (t [256]bool) {
@@ -36,21 +47,22 @@ var stringSpecial = func() (t [256]bool) {
 }()
 
 // scanJSON validates b as exactly one JSON value and reports whether it has
-// insignificant whitespace. When it has none and is an object, it also
-// returns its members.
-func scanJSON(b []byte) (space bool, top []member, err error) {
+// insignificant whitespace. When it has none, it also returns what the scan
+// learnt of its structure.
+func scanJSON(b []byte) (scanned, bool, error) {
 	s := &jsonScanner{b: b}
 	if err := s.run(); err != nil {
-		return false, nil, err
+		return scanned{}, false, err
 	}
 	s.skipSpace()
 	if s.i < len(b) {
-		return false, nil, s.unexpected()
+		return scanned{}, false, s.unexpected()
 	}
 	if s.space {
-		return true, nil, nil
+		return scanned{}, true, nil
 	}
-	return false, s.top, nil
+	slices.SortFunc(s.spans, func(a, b span) int { return cmp.Compare(a.open, b.open) })
+	return scanned{doc: b, members: s.top, spans: s.spans}, false, nil
 }
 
 func (s *jsonScanner) unexpected() error {
@@ -134,6 +146,9 @@ func (s *jsonScanner) open(c byte) (bool, error) {
 		return true, nil
 	}
 	s.stack = append(s.stack, c)
+	if len(s.b) <= math.MaxInt32 {
+		s.pending = append(s.pending, int32(s.i-1))
+	}
 	if c == '{' {
 		return false, s.key()
 	}
@@ -177,11 +192,22 @@ func (s *jsonScanner) afterValue() (bool, error) {
 		case c == top+2:
 			s.i++
 			s.stack = s.stack[:len(s.stack)-1]
+			s.closeTape()
 		default:
 			return false, s.unexpected()
 		}
 	}
 	return false, nil
+}
+
+// closeTape records the extent of the container just closed, if large.
+func (s *jsonScanner) closeTape() {
+	if n := len(s.pending); n > 0 {
+		if open := s.pending[n-1]; s.i-int(open) >= tapeMin {
+			s.spans = append(s.spans, span{open: open, end: int32(s.i)})
+		}
+		s.pending = s.pending[:n-1]
+	}
 }
 
 // str scans a string whose opening quote is at s.i.
