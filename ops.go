@@ -122,11 +122,8 @@ func typedPlan[T any](change func(*T) error) planner {
 		if err != nil || bytes.Equal(before, after) {
 			return nil, err
 		}
-		next, err := rebase.Merge(ctx, before, after, cur.raw)
-		if err != nil {
-			return nil, err
-		}
-		return changedOrNil(next, cur.raw), nil
+		// T's view changed, so the document does: no need to compare.
+		return rebase.Merge(ctx, before, after, cur.raw)
 	}
 }
 
