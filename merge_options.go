@@ -85,8 +85,10 @@ func preferAt(pointer string, s side) ThreeWayOption {
 // theirs lacks it. When an element is not an object, lacks the key or
 // repeats another's key, that array is merged whole, as by default.
 //
-// By default arrays are atomic: replaced whole, and a conflict when both
-// sides changed one. An invalid pointer makes every Merge fail with
+// pointer is an RFC 6901 JSON Pointer; inside an array merged by key the
+// token "*" stands for every element, as in "/orders/*/lines". By default
+// arrays are atomic: replaced whole, and a conflict when both sides changed
+// one. An invalid pointer makes every Merge fail with
 // [ErrInvalidMergeOption].
 func MergeArraysByKey(pointer, key string) ThreeWayOption {
 	if key == "" {
