@@ -123,6 +123,10 @@ func MergeArraysByKey(pointer, key string) ThreeWayOption {
 func ThreeWay(opts ...ThreeWayOption) Merger {
 	tw := &threeWay{}
 	for _, o := range opts {
+		if o == nil {
+			tw.fail(fmt.Errorf("occ: ThreeWay: nil option: %w", ErrInvalidMergeOption))
+			continue
+		}
 		o.applyThreeWay(tw)
 	}
 	return tw
@@ -133,9 +137,7 @@ func ThreeWay(opts ...ThreeWayOption) Merger {
 func (tw *threeWay) node(pointer string) *optNode {
 	tokens, err := splitMergePointer(pointer)
 	if err != nil {
-		if tw.err == nil {
-			tw.err = err
-		}
+		tw.fail(err)
 		return nil
 	}
 	n := &tw.root
@@ -151,6 +153,13 @@ func (tw *threeWay) node(pointer string) *optNode {
 		n = c
 	}
 	return n
+}
+
+// fail records err unless an earlier option failed.
+func (tw *threeWay) fail(err error) {
+	if tw.err == nil {
+		tw.err = err
+	}
 }
 
 // splitMergePointer splits an RFC 6901 JSON Pointer into unescaped tokens,
