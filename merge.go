@@ -48,7 +48,7 @@ var ErrInvalidMergeInput = errors.New("occ: invalid merge input")
 
 // ErrInvalidMergeOption is matched by the error a [ThreeWay] merger returns
 // from every Merge call when one of its options was invalid, such as a
-// malformed JSON Pointer or an empty array key.
+// malformed JSON Pointer or a nil option.
 var ErrInvalidMergeOption = errors.New("occ: invalid merge option")
 
 // PathConflict is one place where both sides changed a document differently.
@@ -76,6 +76,9 @@ const maxNamedPaths = 5
 // Error returns a one-line description naming the conflicting paths, such as
 // "occ: merge conflict at /name, /address/city".
 func (e *MergeConflictError) Error() string {
+	if len(e.Conflicts) == 0 {
+		return ErrMergeConflict.Error()
+	}
 	var b strings.Builder
 	b.WriteString("occ: merge conflict at ")
 	for i, c := range e.Conflicts {

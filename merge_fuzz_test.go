@@ -30,9 +30,13 @@ func FuzzThreeWay(f *testing.F) {
 		f.Add([]byte(c.Base), []byte(c.Mine), []byte(c.Theirs))
 	}
 	f.Add([]byte(`{"a":[1,{"b":"\"}"}]}`), []byte(`{"a":[1,{"b":"\\"}],"c":-0.0e+1}`), []byte(`{"\u0061":[]}`))
-	keyed := ThreeWay(MergeArraysByKey("", "id"), MergeArraysByKey("/a", "id"))
+	mergers := []Merger{
+		ThreeWay(),
+		ThreeWay(MergeArraysByKey("", "id"), MergeArraysByKey("/a", "id"), MergeArraysByKey("/*/b", "id")),
+		ThreeWay(PreferTheirs(), PreferMineAt("/a"), MergeArraysByKey("/a", "k")),
+	}
 	f.Fuzz(func(t *testing.T, base, mine, theirs []byte) {
-		for _, m := range []Merger{ThreeWay(), keyed} {
+		for _, m := range mergers {
 			checkFuzzMerge(t, m, base, mine, theirs)
 		}
 	})

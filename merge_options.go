@@ -85,8 +85,10 @@ func preferAt(pointer string, s side) ThreeWayOption {
 // theirs lacks it. When an element is not an object, lacks the key or
 // repeats another's key, that array is merged whole, as by default.
 //
-// By default arrays are atomic: replaced whole, and a conflict when both
-// sides changed one. An invalid pointer makes every Merge fail with
+// pointer is an RFC 6901 JSON Pointer; inside an array merged by key the
+// token "*" stands for every element, as in "/orders/*/lines". By default
+// arrays are atomic: replaced whole, and a conflict when both sides changed
+// one. An invalid pointer makes every Merge fail with
 // [ErrInvalidMergeOption].
 func MergeArraysByKey(pointer, key string) ThreeWayOption {
 	if key == "" {
@@ -121,6 +123,10 @@ func MergeArraysByKey(pointer, key string) ThreeWayOption {
 func ThreeWay(opts ...ThreeWayOption) Merger {
 	tw := &threeWay{}
 	for _, o := range opts {
+		if o == nil {
+			tw.fail(fmt.Errorf("occ: ThreeWay: nil option: %w", ErrInvalidMergeOption))
+			continue
+		}
 		o.applyThreeWay(tw)
 	}
 	return tw
@@ -131,9 +137,7 @@ func ThreeWay(opts ...ThreeWayOption) Merger {
 func (tw *threeWay) node(pointer string) *optNode {
 	tokens, err := splitMergePointer(pointer)
 	if err != nil {
-		if tw.err == nil {
-			tw.err = err
-		}
+		tw.fail(err)
 		return nil
 	}
 	n := &tw.root
@@ -149,6 +153,13 @@ func (tw *threeWay) node(pointer string) *optNode {
 		n = c
 	}
 	return n
+}
+
+// fail records err unless an earlier option failed.
+func (tw *threeWay) fail(err error) {
+	if tw.err == nil {
+		tw.err = err
+	}
 }
 
 // splitMergePointer splits an RFC 6901 JSON Pointer into unescaped tokens,

@@ -184,6 +184,7 @@ func TestThreeWayInvalidOptions(t *testing.T) {
 		{"no leading slash", PreferMineAt("a/b")},
 		{"bad escape", PreferTheirsAt("/a~2")},
 		{"dangling tilde", MergeArraysByKey("/a~", "id")},
+		{"nil option", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,6 +268,7 @@ func TestMergeConflictError(t *testing.T) {
 	assert.NotErrorIs(t, e, ErrPreconditionFailed)
 	assert.Contains(t, e.Error(), "/a")
 	assert.Contains(t, e.Error(), "/b~1c")
+	assert.NotEmpty(t, (&MergeConflictError{}).Error())
 	var wrapped error = errors.Join(errors.New("x"), e)
 	var got *MergeConflictError
 	require.ErrorAs(t, wrapped, &got)
