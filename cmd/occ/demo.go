@@ -65,6 +65,7 @@ func parseDemo(args []string, stderr io.Writer) (cfg demoConfig, code int, ok bo
 // scenario is one part of the demo. run narrates to out and returns an
 // error when occ did not behave as expected.
 type scenario struct {
+	name  string // short, for tests
 	title string
 	run   func(ctx context.Context, cfg demoConfig, out io.Writer) error
 }
@@ -72,11 +73,11 @@ type scenario struct {
 // scenarios lists the demo's parts in the order they run.
 func scenarios() []scenario {
 	return []scenario{
-		{"hot resource: many writers, one counter", hotResource},
-		{"version field in the body (Kubernetes-style)", versionField},
-		{"conflicts that are never retried", notRetried},
-		{"three-way merge of two people's edits", threeWayMerge},
-		{"transient faults", transientFaults},
+		{"hot", "hot resource: many writers, one counter", hotResource},
+		{"version-field", "version field in the body (Kubernetes-style)", versionField},
+		{"not-retried", "conflicts that are never retried", notRetried},
+		{"merge", "three-way merge of two people's edits", threeWayMerge},
+		{"faults", "transient faults", transientFaults},
 	}
 }
 
@@ -312,7 +313,15 @@ func narrateConflicts(out io.Writer) occ.Hooks {
 			fmt.Fprintf(out, "   <- %d %s conflict, code %q: %s\n", ce.StatusCode, ce.Kind, ce.Code, ce.Message)
 		},
 		OnRetry: func(_ context.Context, r occ.Retry) {
-			fmt.Fprintf(out, "   -- retry (%s) after attempt %d, waiting %v\n", r.Reason, r.Attempt, r.Wait.Round(time.Millisecond))
+			if r.Reason != "transient" {
+				fmt.Fprintf(out, "   -- %s: refresh, reapply, resubmit after %v\n", r.Reason, r.Wait.Round(time.Millisecond))
+				return
+			}
+			what := "connection reset"
+			if r.Status != 0 {
+				what = http.StatusText(r.Status)
+			}
+			fmt.Fprintf(out, "   -- transient (%s): resend the same request\n", what)
 		},
 	}
 }
@@ -513,8 +522,8 @@ func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "   count 5 -> %d (incremented once, not twice); %d transient retries, %d writes, %d reads, %v\n",
-		n, st.TransientRetries, st.Attempts, st.Reads, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "   count 5 -> %d: incremented once, not twice (writes %d, transient retries %d, reads %d, %v)\n",
+		n, st.Attempts, st.TransientRetries, st.Reads, time.Since(start).Round(time.Millisecond))
 	if n != 6 || st.TransientRetries < 2 {
 		return fmt.Errorf("count %d after %d transient retries, want 6 after at least 2", n, st.TransientRetries)
 	}

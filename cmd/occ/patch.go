@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,7 +41,9 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	c, err := occ.New()
+	hc := newHTTPClient()
+	defer hc.CloseIdleConnections()
+	c, err := occ.New(occ.WithHTTPClient(hc))
 	if err != nil {
 		fmt.Fprintf(stderr, "occ patch: %v\n", err)
 		return exitFail
@@ -51,6 +54,18 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFail
 	}
 	return exitOK
+}
+
+// newHTTPClient returns a client with its own transport, so that its idle
+// connections can be closed when the command ends.
+func newHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		IdleConnTimeout:       30 * time.Second,
+	}}
 }
 
 // parsePatch turns patch's flags into a config. When ok is false the
@@ -163,7 +178,7 @@ func applyMembers(doc []byte, sets []member) ([]byte, error) {
 }
 
 // setAt returns node with the value at the path of tokens set to v,
-// creating missing objects on the way. In an array a token is an index,
+// creating missing objects on the way (or an array, for "-"). In an array a token is an index,
 // or "-" to append.
 func setAt(node any, tokens []string, v any) (any, error) {
 	if len(tokens) == 0 {
@@ -177,6 +192,9 @@ func setAt(node any, tokens []string, v any) (any, error) {
 	case []any:
 		return setInArray(n, tokens, v)
 	case nil:
+		if tokens[0] == "-" {
+			return setInArray(nil, tokens, v)
+		}
 		return setAt(map[string]any{}, tokens, v)
 	}
 	return nil, fmt.Errorf("cannot set %q inside a %T", tokens[0], node)

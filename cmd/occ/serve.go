@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -120,6 +121,10 @@ func parseSeed(s string) (seed, error) {
 	path, doc, ok := strings.Cut(s, "=")
 	if !ok || !strings.HasPrefix(path, "/") {
 		return seed{}, fmt.Errorf("-seed %q: want /path=json", s)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(doc), &obj); err != nil || obj == nil {
+		return seed{}, fmt.Errorf("-seed %q: the document must be a JSON object", s)
 	}
 	return seed{path: path, doc: []byte(doc)}, nil
 }
