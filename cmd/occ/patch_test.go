@@ -91,7 +91,7 @@ func TestApplyMembers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		doc, want string
-		sets     []string
+		sets      []string
 	}{
 		{`{}`, `{"a":{"b":[1]}}`, []string{"/a/b/-=1"}},
 		{`{"a":[1,2]}`, `{"a":[1,{"x":null}]}`, []string{"/a/1={\"x\":null}"}},
