@@ -314,7 +314,7 @@ func narrateConflicts(out io.Writer) occ.Hooks {
 		},
 		OnRetry: func(_ context.Context, r occ.Retry) {
 			if r.Reason != "transient" {
-				fmt.Fprintf(out, "   -- %s: refresh, reapply, resubmit after %v\n", r.Reason, r.Wait.Round(time.Millisecond))
+				fmt.Fprintf(out, "   -- %s: wait %v, then refresh and reapply\n", r.Reason, r.Wait.Round(time.Millisecond))
 				return
 			}
 			what := "connection reset"
@@ -512,7 +512,7 @@ func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	srv.Inject(occtest.Fault{Method: http.MethodGet, Path: "/counters/1", Status: http.StatusServiceUnavailable,
 		Header: http.Header{"Retry-After": {ra}}, Body: "overloaded"})
 	srv.Inject(occtest.Fault{Method: http.MethodPut, Path: "/counters/1", ResetAfterWrite: true})
-	fmt.Fprintf(out, "   the read meets 503 Retry-After: %s; the write lands but its answer is lost to a reset\n", ra)
+	fmt.Fprintf(out, "   the read meets 503 with Retry-After: %s (honoured); the write lands but its answer is lost to a reset\n", ra)
 	var st occ.Stats
 	start := time.Now()
 	if _, err := occ.Modify(ctx, c, srv.URL+"/counters/1", increment, occ.WithStats(&st)); err != nil {
@@ -522,6 +522,7 @@ func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(out, "   the 412 answered the resent write: the refresh shows our write already landed, so nothing is written twice")
 	fmt.Fprintf(out, "   count 5 -> %d: incremented once, not twice (writes %d, transient retries %d, reads %d, %v)\n",
 		n, st.Attempts, st.TransientRetries, st.Reads, time.Since(start).Round(time.Millisecond))
 	if n != 6 || st.TransientRetries < 2 {
