@@ -47,7 +47,7 @@ func parseDemo(args []string, stderr io.Writer) (cfg demoConfig, code int, ok bo
 	fs := newFlagSet("demo", demoSynopsis, stderr)
 	fs.IntVar(&cfg.writers, "writers", 16, "concurrent writers on the hot counter")
 	fs.IntVar(&cfg.increments, "increments", 25, "increments each writer makes")
-	fs.IntVar(&cfg.retryAfter, "retry-after", 1, "`seconds` of the Retry-After on the injected 503")
+	fs.IntVar(&cfg.retryAfter, "retry-after", 1, "Retry-After of the injected 503, in `seconds`")
 	if code, ok := parseFlags(fs, args); !ok {
 		return cfg, code, false
 	}
