@@ -84,6 +84,7 @@ func scenarios() []scenario {
 // demo runs every scenario, narrating to out, and returns the failures
 // joined, or nil when all behaved as expected.
 func demo(ctx context.Context, cfg demoConfig, out io.Writer) error {
+	out = &lockedWriter{w: out} // hooks and competing writers print from other goroutines
 	var errs []error
 	for i, s := range scenarios() {
 		fmt.Fprintf(out, "\n%d. %s\n", i+1, s.title)
@@ -93,6 +94,19 @@ func demo(ctx context.Context, cfg demoConfig, out io.Writer) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// Write writes p to w, holding the lock.
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // newClient returns an occ client for srv with short transient backoffs, so
@@ -124,6 +138,7 @@ func hotResource(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	want := cfg.writers * cfg.increments
 	fmt.Fprintf(out, "   %d writers × %d increments, all at once, on one counter (want %d)\n",
 		cfg.writers, cfg.increments, want)
+	fmt.Fprintln(out, "   (occ client: up to 10000 attempts, no retry budget, backoff 1-50 ms: a storm on purpose)")
 	got, st, took, err := raceWithOCC(ctx, srv, cfg)
 	if err != nil {
 		return err

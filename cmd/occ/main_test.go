@@ -51,6 +51,7 @@ func TestFlagErrors(t *testing.T) {
 		{"patch value not json", []string{"patch", "-url", "http://h/a", "-set", "/status=shipped"}},
 		{"patch pointer", []string{"patch", "-url", "http://h/a", "-set", "status=1"}},
 		{"patch bad escape", []string{"patch", "-url", "http://h/a", "-set", "/a~2=1"}},
+		{"patch timeout", []string{"patch", "-url", "http://h/a", "-set", "/a=1", "-timeout", "0s"}},
 		{"patch header", []string{"patch", "-url", "http://h/a", "-set", "/a=1", "-header", "nocolon"}},
 	}
 	for _, tt := range tests {

@@ -93,6 +93,9 @@ func (cfg *patchConfig) fill(sets, headers []string) error {
 	if u, err := url.Parse(cfg.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("-url: want an http or https URL")
 	}
+	if cfg.timeout <= 0 {
+		return errors.New("-timeout must be positive")
+	}
 	if len(sets) == 0 {
 		return errors.New("at least one -set is required")
 	}
