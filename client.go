@@ -136,8 +136,12 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 func (c *Client) roundTrip(req *retryablehttp.Request) (*http.Response, *exchange, error) {
 	x := &exchange{replayable: replayable(req.Method, req.Header)}
 	req = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, x))
+	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil {
+		if resp != nil {
+			readBody(resp.Body, 0)
+		}
 		return nil, x, fmt.Errorf("occ: %s %s: %w", req.Method, redactURL(req.URL), err)
 	}
 	return resp, x, nil

@@ -382,3 +382,16 @@ func TestSilentByDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, c.logger.Enabled(context.Background(), slog.LevelError))
 }
+
+func TestTransientBudgetBoundsRetries(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	b, err := NewBudget(1, 0)
+	require.NoError(t, err)
+	api.then(reply(503, "down"), reply(503, "down"), reply(503, "down"))
+	c := memClient(t, api, WithRetryBudgets(nil, b))
+	_, err = Get[item](context.Background(), c, itemURL)
+	var se *StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 503, se.StatusCode)
+	assert.Equal(t, 2, api.count(http.MethodGet), "one retry in the budget, then fail fast")
+}

@@ -8,9 +8,37 @@
 // same change to the new state and resubmits, with jittered exponential
 // backoff, until the write lands, the attempts or the context run out, or the
 // conflict is one no retry can fix (a duplicate, a forbidden state
-// transition), which comes back as a typed [*ConflictError].
+// transition), which comes back as a typed [*ConflictError]:
+//
+//	c, err := occ.New(occ.WithHTTPClient(authenticated)) // or occ.New()
+//	if err != nil {
+//		return err
+//	}
+//	// change may run several times, each time on the latest state.
+//	order, err := occ.Modify(ctx, c, "https://api.example.com/orders/42",
+//		func(o *Order) error {
+//			if o.Status == "shipped" {
+//				return errAlreadyShipped // aborts; reachable with errors.Is
+//			}
+//			o.Tags = append(o.Tags, "priority")
+//			return nil
+//		})
+//	var ce *occ.ConflictError
+//	if errors.As(err, &ce) && ce.Kind == occ.KindDuplicate {
+//		// surface ce.Fields and ce.Message to a person
+//	}
+//
+// Only what the change altered is written: members of the server's document
+// that Order does not model survive. Callers that hold a desired document
+// rather than a change function (a form filled in against the version a
+// person saw) use [Put], which rebases it onto newer versions with a
+// [Merger]: [ThreeWay] by default, [LastWriteWins] when loss is acceptable.
 //
 // Transient failures (connection errors, 429, 502, 503, 504) are retried
 // underneath the conflict loop, honouring Retry-After, and only when the
-// request is safe to replay.
+// request is safe to replay. Client-wide retry budgets keep a hot resource or
+// an outage from turning into a retry storm.
+//
+// The package occtest serves an in-memory versioned resource store, like
+// net/http/httptest, for tests of code that uses occ.
 package occ

@@ -190,3 +190,20 @@ func mustPath(t *testing.T, raw string) string {
 	require.NoError(t, err)
 	return u.Path
 }
+
+func TestCreateWhoseAnswerWasLostIsNotReportedAsDuplicate(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait))
+	require.NoError(t, err)
+	v, err := occ.Create(context.Background(), c, srv.URL+"/users/bo", map[string]string{"email": "bo@example.com"})
+	require.NoError(t, err, "the 412 met by the resend is our own create")
+	assert.Equal(t, "bo@example.com", v.Value["email"])
+	assert.Equal(t, 1, srv.Writes())
+
+	// Someone else's document at that URL is still a duplicate.
+	srv.Inject(occtest.Fault{Method: http.MethodPut, Reset: true})
+	_, err = occ.Create(context.Background(), c, srv.URL+"/users/bo", map[string]string{"email": "other@example.com"})
+	assert.ErrorIs(t, err, occ.ErrDuplicate)
+}

@@ -124,7 +124,6 @@ func (c *Client) write(ctx context.Context, cur *doc, next any, s *settings) (ou
 	if err != nil {
 		return outcome{}, err
 	}
-	next = withVersionField(next, cur, s)
 	method, body, ctype, err := encodeWrite(cur.tree(), next, s.writeMode)
 	if err != nil {
 		return outcome{}, err
@@ -222,6 +221,7 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 			if next, err = plan(ctx, cur, attempt); err != nil || next == nil {
 				return cur, err
 			}
+			next = withVersionField(next, cur, s)
 		}
 		out, err := c.write(ctx, cur, next, s)
 		if err != nil || out.conflict == nil {

@@ -240,7 +240,7 @@ func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc
 func mergePlan(base, mine *doc, m Merger) planner {
 	return func(ctx context.Context, cur *doc, _ int) (any, error) {
 		if cur == base {
-			return differentOrNil(mine.tree(), cur.tree()), nil
+			return differentOrNil(deepCopy(mine.tree()), cur.tree()), nil
 		}
 		merged, err := m.Merge(ctx, base.raw, mine.raw, cur.raw)
 		if err != nil {
@@ -331,7 +331,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 	c.conflictBudget.deposit()
 	for attempt := 1; ; attempt++ {
 		s.stats.add(func(st *Stats) { st.Attempts++ })
-		resp, _, err := c.send(ctx, s.createMethod, url, body, h, s)
+		resp, x, err := c.send(ctx, s.createMethod, url, body, h, s)
 		if err != nil {
 			return nil, err
 		}
@@ -343,8 +343,8 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 			return nil, newStatusError(resp, &c.errs)
 		}
 		c.noteConflict(ctx, s, ce)
-		if ce.Kind == KindDuplicate && s.adoptExisting {
-			return c.adopt(ctx, url, ce, s)
+		if ce.Kind == KindDuplicate && (s.adoptExisting || x.ambiguous) {
+			return c.adopt(ctx, url, body, ce, s)
 		}
 		if ce.Kind != KindBusy {
 			ce.Attempts = attempt
@@ -370,11 +370,22 @@ func (c *Client) created(url string, resp *http.Response, sent []byte, s *settin
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's
-// Location when it names one, else at url.
-func (c *Client) adopt(ctx context.Context, url string, ce *ConflictError, s *settings) (*doc, error) {
+// Location when it names one, else at url. Without [WithAdoptExisting] it
+// is called only when an earlier try of the create may have landed unseen,
+// and returns the document only if it holds everything that was sent: then
+// the duplicate is the create itself, whose answer was lost.
+func (c *Client) adopt(ctx context.Context, url string, sent []byte, ce *ConflictError, s *settings) (*doc, error) {
 	if loc := ce.Header.Get("Location"); loc != "" {
 		url = resolveURL(url, loc)
 	}
-	s.stats.add(func(st *Stats) { st.Adopted = true })
-	return c.read(ctx, url, s)
+	d, err := c.read(ctx, url, s)
+	if err != nil || s.adoptExisting {
+		s.stats.add(func(st *Stats) { st.Adopted = err == nil })
+		return d, err
+	}
+	want, err := decodeJSON(sent)
+	if err == nil && landed(&doc{parsed: map[string]any{}}, want, d) {
+		return d, nil
+	}
+	return nil, ce
 }
