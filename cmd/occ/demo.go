@@ -138,7 +138,7 @@ func hotResource(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	want := cfg.writers * cfg.increments
 	fmt.Fprintf(out, "   %d writers × %d increments, all at once, on one counter (want %d)\n",
 		cfg.writers, cfg.increments, want)
-	fmt.Fprintln(out, "   (client: WithMaxAttempts(10000), WithRetryBudgets(nil, nil), backoff 1-50 ms; the default budget would rightly cut a storm like this short)")
+	fmt.Fprintln(out, "   (this client: 10000 attempts, no retry budget, 1-50 ms backoff; by default the budget cuts a storm short)")
 	got, st, took, err := raceWithOCC(ctx, srv, cfg)
 	if err != nil {
 		return err
