@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -129,4 +131,25 @@ func TestServeListenError(t *testing.T) {
 	assert.Contains(t, stderr.String(), "occ serve:")
 	_, _, err := stop()
 	require.NoError(t, err)
+}
+
+func TestLogRequests(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	logger := log.New(&buf, "", 0)
+	h := logRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/reset":
+			panic(http.ErrAbortHandler)
+		case "/teapot":
+			w.WriteHeader(http.StatusTeapot)
+		}
+	}), logger)
+	for _, path := range []string{"/ok", "/teapot"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPut, "/reset", nil))
+	})
+	assert.Equal(t, "GET /ok 200\nGET /teapot 418\nPUT /reset reset\n", buf.String())
 }
