@@ -395,3 +395,11 @@ func TestTransientBudgetBoundsRetries(t *testing.T) {
 	assert.Equal(t, 503, se.StatusCode)
 	assert.Equal(t, 2, api.count(http.MethodGet), "one retry in the budget, then fail fast")
 }
+
+func TestModifyPreservesTheBytesOfUntouchedMembers(t *testing.T) {
+	api := newFakeAPI(`{"name":"a", "count":1, "big":12345678901234567890123, "f":1.50, "s":"\u00e9<"}`)
+	c := memClient(t, api)
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.Equal(t, `{"name":"a","count":2,"big":12345678901234567890123,"f":1.50,"s":"\u00e9<"}`, api.doc)
+}

@@ -140,3 +140,29 @@ func ExampleClient_Do() {
 	// Output:
 	// true
 }
+
+// Put writes a document a person edited against the version they saw. Here
+// someone else changed the email meanwhile: the three-way merge keeps both
+// edits. Had both changed the email, Put would return a
+// *MergeConflictError listing base, mine and theirs for a person to decide.
+func ExamplePut() {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	_ = srv.Set("/profiles/1", []byte(`{"name":"Ann","email":"a@x.io"}`))
+	c, _ := occ.New(occ.WithHTTPClient(srv.Client()))
+	ctx, url := context.Background(), srv.URL+"/profiles/1"
+
+	type Profile struct {
+		Name  string `json:"name"`
+		Email string `json:"email"`
+	}
+	seen, _ := occ.Get[Profile](ctx, c, url) // the form is filled from this
+	_ = srv.Update("/profiles/1", func(doc map[string]any) { doc["email"] = "ann@work.io" })
+
+	edited := seen.Value
+	edited.Name = "Ann B."
+	got, err := occ.Put(ctx, c, url, seen, edited)
+	fmt.Println(got.Value, err)
+	// Output:
+	// {Ann B. ann@work.io} <nil>
+}

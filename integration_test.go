@@ -207,3 +207,107 @@ func TestCreateWhoseAnswerWasLostIsNotReportedAsDuplicate(t *testing.T) {
 	_, err = occ.Create(context.Background(), c, srv.URL+"/users/bo", map[string]string{"email": "other@example.com"})
 	assert.ErrorIs(t, err, occ.ErrDuplicate)
 }
+
+type profile struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Bio   string `json:"bio"`
+}
+
+// Two people edit one profile from the same version through forms: one
+// changes the name, the other the bio.
+func TestPutThreeWayKeepsBothEditsAndLastWriteWinsLosesOne(t *testing.T) {
+	cases := []struct {
+		name     string
+		merger   occ.Merger
+		wantName string
+	}{
+		{"three-way", occ.ThreeWay(), "Ann B."},
+		{"last-write-wins", occ.LastWriteWins(), "Ann"}, // the first edit is lost, as documented
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := occtest.NewServer()
+			defer srv.Close()
+			require.NoError(t, srv.Set("/profiles/1", []byte(`{"name":"Ann","email":"a@x.io","bio":"","plan":"pro"}`)))
+			c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithMerger(tc.merger), occ.WithBackoff(noWait))
+			require.NoError(t, err)
+			ctx, url := context.Background(), srv.URL+"/profiles/1"
+			base, err := occ.Get[profile](ctx, c, url)
+			require.NoError(t, err)
+
+			first := base.Value
+			first.Name = "Ann B."
+			_, err = occ.Put(ctx, c, url, base, first)
+			require.NoError(t, err)
+
+			second := base.Value
+			second.Bio = "climber"
+			var st occ.Stats
+			got, err := occ.Put(ctx, c, url, base, second, occ.WithStats(&st))
+			require.NoError(t, err)
+			assert.Equal(t, 1, st.Conflicts, "the second form was based on a stale version")
+			assert.Equal(t, profile{Name: tc.wantName, Email: "a@x.io", Bio: "climber"}, got.Value)
+			doc, _, _ := srv.Get("/profiles/1")
+			assert.Contains(t, string(doc), `"plan":"pro"`, "members the form does not model survive")
+		})
+	}
+}
+
+func TestPutThreeWayReportsTrueConflictsWithoutWriting(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	require.NoError(t, srv.Set("/profiles/1", []byte(`{"name":"Ann","email":"a@x.io","bio":""}`)))
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	ctx, url := context.Background(), srv.URL+"/profiles/1"
+	base, err := occ.Get[profile](ctx, c, url)
+	require.NoError(t, err)
+	theirs, mine := base.Value, base.Value
+	theirs.Email, mine.Email = "ann@work.io", "ann@home.io"
+	_, err = occ.Put(ctx, c, url, base, theirs)
+	require.NoError(t, err)
+	writes := srv.Writes()
+
+	_, err = occ.Put(ctx, c, url, base, mine)
+	var mce *occ.MergeConflictError
+	require.ErrorAs(t, err, &mce)
+	assert.ErrorIs(t, err, occ.ErrConflict)
+	require.Len(t, mce.Conflicts, 1)
+	pc := mce.Conflicts[0]
+	assert.Equal(t, "/email", pc.Path)
+	assert.JSONEq(t, `"a@x.io"`, string(pc.Base))
+	assert.JSONEq(t, `"ann@home.io"`, string(pc.Mine))
+	assert.JSONEq(t, `"ann@work.io"`, string(pc.Theirs))
+	assert.Equal(t, writes, srv.Writes(), "nothing written on a true conflict")
+
+	// Per call, a tie-break resolves it.
+	got, err := occ.Put(ctx, c, url, base, mine, occ.WithMerger(occ.ThreeWay(occ.PreferMine())))
+	require.NoError(t, err)
+	assert.Equal(t, "ann@home.io", got.Value.Email)
+}
+
+func TestPutWithAMergeCallback(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	require.NoError(t, srv.Set("/docs/1", []byte(`{"n":1}`)))
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	ctx, url := context.Background(), srv.URL+"/docs/1"
+	base, err := occ.GetJSON(ctx, c, url)
+	require.NoError(t, err)
+	require.NoError(t, srv.Set("/docs/1", []byte(`{"n":5}`)))
+	var calls int
+	sum := occ.MergeFunc(func(_ context.Context, b, m, th []byte) ([]byte, error) {
+		calls++
+		var bv, mv, tv struct{ N int }
+		_ = json.Unmarshal(b, &bv)
+		_ = json.Unmarshal(m, &mv)
+		_ = json.Unmarshal(th, &tv)
+		return json.Marshal(map[string]int{"n": tv.N + mv.N - bv.N})
+	})
+	got, err := occ.PutJSON(ctx, c, url, base, json.RawMessage(`{"n":3}`), occ.WithMerger(sum))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"n":7}`, string(got.Value), "both +2 and +4 kept")
+	assert.Equal(t, 1, calls)
+}

@@ -119,12 +119,12 @@ type outcome struct {
 }
 
 // write sends next over cur, conditioned on cur's version.
-func (c *Client) write(ctx context.Context, cur *doc, next any, s *settings) (outcome, error) {
+func (c *Client) write(ctx context.Context, cur *doc, next []byte, s *settings) (outcome, error) {
 	h, err := conditions(cur, s)
 	if err != nil {
 		return outcome{}, err
 	}
-	method, body, ctype, err := encodeWrite(cur.tree(), next, s.writeMode)
+	method, body, ctype, err := encodeWrite(cur.raw, next, s.writeMode)
 	if err != nil {
 		return outcome{}, err
 	}
@@ -150,24 +150,24 @@ func (c *Client) write(ctx context.Context, cur *doc, next any, s *settings) (ou
 
 // withVersionField returns next with the version field set back to cur's,
 // so that a change function cannot forge the version.
-func withVersionField(next any, cur *doc, s *settings) any {
+func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	if !cur.hasField {
-		return next
+		return next, nil
 	}
-	return applyChange(next, s.versionField, change{value: cur.field})
+	tree, err := decodeJSON(next)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
 }
 
 // encodeWrite renders the write of next over cur in the given mode: the
 // method, the body and its content type. A merge patch that cannot express
 // a null falls back to a PUT of the whole document.
-func encodeWrite(cur, next any, mode WriteMode) (string, []byte, string, error) {
-	var (
-		body []byte
-		err  error
-	)
+func encodeWrite(cur, next []byte, mode WriteMode) (string, []byte, string, error) {
 	switch mode {
 	case WriteMergePatch:
-		body, err = mergePatch(cur, next)
+		body, err := mergeMergePatch(cur, next)
 		if err == nil {
 			return http.MethodPatch, body, "application/merge-patch+json", nil
 		}
@@ -175,17 +175,16 @@ func encodeWrite(cur, next any, mode WriteMode) (string, []byte, string, error) 
 			return "", nil, "", err
 		}
 	case WriteJSONPatch:
-		body, err = jsonPatch(cur, next, true)
+		body, err := mergeJSONPatch(cur, next)
 		return http.MethodPatch, body, "application/json-patch+json", err
 	}
-	body, err = json.Marshal(next)
-	return http.MethodPut, body, "application/json", err
+	return http.MethodPut, next, "application/json", nil
 }
 
 // written builds the state after a successful write: the answer's body when
 // it is a JSON document, else what was written, with the answer's
 // validators.
-func (c *Client) written(url string, resp *http.Response, next any, s *settings) (*doc, error) {
+func (c *Client) written(url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
 	body, err := c.readDocument(resp.Body)
 	if err != nil {
 		return nil, err
@@ -195,33 +194,24 @@ func (c *Client) written(url string, resp *http.Response, next any, s *settings)
 			return d, nil
 		}
 	}
-	raw, err := json.Marshal(next)
-	if err != nil {
-		return nil, err
-	}
-	d, err := newDoc(url, resp.Header, raw, s)
-	if err == nil {
-		d.parsed = next
-	}
-	return d, err
+	return newDoc(url, resp.Header, next, s)
 }
 
 // planner returns the document to write over cur, or nil when nothing needs
 // writing. attempt is 1 for the first write.
-type planner func(ctx context.Context, cur *doc, attempt int) (any, error)
+type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 
 // run is the conflict loop: plan, write, classify, wait, refresh, until the
 // write lands, nothing is left to write, or retrying cannot help.
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
-	var next any
+	var next []byte
 	for attempt := 1; ; attempt++ {
 		if next == nil {
 			var err error
-			if next, err = plan(ctx, cur, attempt); err != nil || next == nil {
+			if next, err = c.plan(ctx, plan, cur, attempt, s); err != nil || next == nil {
 				return cur, err
 			}
-			next = withVersionField(next, cur, s)
 		}
 		out, err := c.write(ctx, cur, next, s)
 		if err != nil || out.conflict == nil {
@@ -239,6 +229,15 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		}
 		cur, next = fresh, nil
 	}
+}
+
+// plan runs the planner and pins the version field.
+func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, s *settings) ([]byte, error) {
+	next, err := plan(ctx, cur, attempt)
+	if err != nil || next == nil {
+		return nil, err
+	}
+	return withVersionField(next, cur, s)
 }
 
 // mayRetry decides whether a conflict may be retried and waits for it: it
@@ -281,12 +280,27 @@ func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *se
 // landed reports whether fresh already holds every change that next made to
 // cur: the sign that a write whose answer was lost did land, so that
 // reapplying the change would apply it twice.
-func landed(cur *doc, next any, fresh *doc) bool {
-	for _, ch := range diffValues(cur.tree(), next, nil, nil) {
+func landed(cur *doc, next []byte, fresh *doc) bool {
+	to, err := decodeJSON(next)
+	if err != nil {
+		return false
+	}
+	for _, ch := range diffValues(cur.tree(), to, nil, nil) {
 		got, ok := lookup(fresh.tree(), ch.path)
 		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
 			return false
 		}
 	}
 	return true
+}
+
+// sameDocument reports whether two valid JSON documents are semantically
+// equal.
+func sameDocument(a, b []byte) bool {
+	ca, err := compactJSON(a)
+	if err != nil {
+		return false
+	}
+	cb, err := compactJSON(b)
+	return err == nil && jsonEqual(ca.doc, cb.doc)
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"strings"
 )
 
 // Merger decides which document to resubmit after a conflict: given the base
@@ -16,7 +16,8 @@ type Merger interface {
 	Merge(ctx context.Context, base, mine, theirs []byte) ([]byte, error)
 }
 
-// MergeFunc adapts a function to a [Merger].
+// MergeFunc adapts a function to a [Merger]: the caller's own merge
+// callback. It is as safe for concurrent use as the function it wraps.
 type MergeFunc func(ctx context.Context, base, mine, theirs []byte) ([]byte, error)
 
 // Merge calls f.
@@ -28,7 +29,9 @@ var _ Merger = MergeFunc(nil)
 
 // LastWriteWins returns a [Merger] that resubmits mine unchanged against the
 // new version. This is explicit data loss: every change the other writer
-// made since base is overwritten.
+// made since base is overwritten, silently. Use it only where that is the
+// intended policy; [ThreeWay] keeps both writers' edits. It never fails and
+// is safe for concurrent use.
 func LastWriteWins() Merger {
 	return MergeFunc(func(_ context.Context, _, mine, _ []byte) ([]byte, error) {
 		return mine, nil
@@ -38,7 +41,19 @@ func LastWriteWins() Merger {
 // ErrMergeConflict is matched by every [*MergeConflictError].
 var ErrMergeConflict = errors.New("occ: merge conflict")
 
+// ErrInvalidMergeInput is matched by the error a [ThreeWay] merger returns
+// when base, mine or theirs is not exactly one valid JSON value, or nests
+// deeper than 10000 levels.
+var ErrInvalidMergeInput = errors.New("occ: invalid merge input")
+
+// ErrInvalidMergeOption is matched by the error a [ThreeWay] merger returns
+// from every Merge call when one of its options was invalid, such as a
+// malformed JSON Pointer or an empty array key.
+var ErrInvalidMergeOption = errors.New("occ: invalid merge option")
+
 // PathConflict is one place where both sides changed a document differently.
+// The values are compact JSON, or nil where the member is absent from that
+// document (deleted, or never there).
 type PathConflict struct {
 	Path   string          // a JSON Pointer (RFC 6901)
 	Base   json.RawMessage // the value in base; nil where absent
@@ -47,36 +62,40 @@ type PathConflict struct {
 }
 
 // MergeConflictError reports the paths a three-way merge could not
-// reconcile. It matches [ErrMergeConflict] and [ErrConflict].
+// reconcile, in document order. It matches [ErrMergeConflict] and
+// [ErrConflict] with [errors.Is].
+//
+// The Error text is not contractual; read Conflicts.
 type MergeConflictError struct {
 	Conflicts []PathConflict
 }
 
-// Error returns a one-line description naming the conflicting paths.
+// maxNamedPaths bounds how many paths Error names.
+const maxNamedPaths = 5
+
+// Error returns a one-line description naming the conflicting paths, such as
+// "occ: merge conflict at /name, /address/city".
 func (e *MergeConflictError) Error() string {
-	return fmt.Sprintf("occ: merge conflict at %d path(s)", len(e.Conflicts))
+	var b strings.Builder
+	b.WriteString("occ: merge conflict at ")
+	for i, c := range e.Conflicts {
+		if i == maxNamedPaths {
+			b.WriteString(" and more")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.Path == "" {
+			b.WriteString(`"" (the whole document)`)
+			continue
+		}
+		b.WriteString(c.Path)
+	}
+	return b.String()
 }
 
 // Is reports whether target is [ErrMergeConflict] or [ErrConflict].
 func (e *MergeConflictError) Is(target error) bool {
 	return target == ErrMergeConflict || target == ErrConflict
-}
-
-// ThreeWayOption configures [ThreeWay].
-type ThreeWayOption interface {
-	applyThreeWay(*threeWay)
-}
-
-type threeWay struct{}
-
-// ThreeWay returns a field-level three-way [Merger]. (Placeholder: the
-// merge engine lands separately.)
-func ThreeWay(opts ...ThreeWayOption) Merger {
-	tw := &threeWay{}
-	for _, o := range opts {
-		o.applyThreeWay(tw)
-	}
-	return MergeFunc(func(context.Context, []byte, []byte, []byte) ([]byte, error) {
-		return nil, errors.New("occ: ThreeWay: not implemented")
-	})
 }

@@ -95,10 +95,18 @@ func modify[T any](ctx context.Context, c *Client, url string, plan planner, opt
 // ErrChangeAborted wraps the error a change function returned.
 var ErrChangeAborted = fmt.Errorf("occ: change aborted")
 
+// rebase applies the caller's change (base to mine, in T's view of the
+// document) onto the document as the server sent it (theirs): members the
+// change did not touch keep theirs' bytes, so members T does not model,
+// nulls and number precision survive; where the two differ, the change
+// wins.
+var rebase = ThreeWay(PreferMine())
+
 // typedPlan plans a write by decoding the document into a fresh T, calling
-// change, and diffing the two encodings onto the document's tree.
+// change, and rebasing the difference between the two encodings onto the
+// document.
 func typedPlan[T any](change func(*T) error) planner {
-	return func(_ context.Context, cur *doc, _ int) (any, error) {
+	return func(ctx context.Context, cur *doc, _ int) ([]byte, error) {
 		var v T
 		if err := json.Unmarshal(cur.raw, &v); err != nil {
 			return nil, fmt.Errorf("%w: decoding into %T: %w", ErrInvalidDocument, v, err)
@@ -114,11 +122,12 @@ func typedPlan[T any](change func(*T) error) planner {
 		if err != nil || bytes.Equal(before, after) {
 			return nil, err
 		}
-		return applyDiff(cur.tree(), before, after)
+		// T's view changed, so the document does: no need to compare.
+		return rebase.Merge(ctx, before, after, cur.raw)
 	}
 }
 
-// encode encodes v for diffing.
+// encode encodes v.
 func encode[T any](v *T) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -127,39 +136,26 @@ func encode[T any](v *T) ([]byte, error) {
 	return b, nil
 }
 
-// applyDiff applies the difference between the encodings before and after
-// to a copy of tree, or returns nil when there is none.
-func applyDiff(tree any, before, after []byte) (any, error) {
-	b, err := decodeJSON(before)
-	if err != nil {
-		return nil, err
+// changedOrNil returns next, or nil when it says the same as cur.
+func changedOrNil(next, cur []byte) []byte {
+	if sameDocument(next, cur) {
+		return nil
 	}
-	a, err := decodeJSON(after)
-	if err != nil {
-		return nil, err
-	}
-	changes := diffValues(b, a, nil, nil)
-	if len(changes) == 0 {
-		return nil, nil
-	}
-	return applyChanges(deepCopy(tree), changes), nil
+	return next
 }
 
 // rawPlan plans a write from a change function over raw JSON.
 func rawPlan(change func([]byte) ([]byte, error)) planner {
-	return func(_ context.Context, cur *doc, _ int) (any, error) {
-		out, err := change(append([]byte(nil), cur.raw...))
+	return func(_ context.Context, cur *doc, _ int) ([]byte, error) {
+		out, err := change(bytes.Clone(cur.raw))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
 		}
-		next, err := decodeJSON(out)
-		if err != nil {
+		if !json.Valid(out) {
+			_, err := decodeJSON(out)
 			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
 		}
-		if deepEqual(next, cur.tree()) {
-			return nil, nil
-		}
-		return next, nil
+		return changedOrNil(out, cur.raw), nil
 	}
 }
 
@@ -180,7 +176,7 @@ func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], d
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	b, mine, err := putDocs(url, base, desired, s)
+	b, mine, err := putDocs(ctx, url, base, desired, s)
 	if err != nil {
 		return Versioned[T]{}, err
 	}
@@ -202,14 +198,15 @@ func PutJSON(ctx context.Context, c *Client, url string, base Versioned[json.Raw
 	return Put(ctx, c, url, base, desired, opts...)
 }
 
-// putDocs returns the base document and mine: base.Raw with the
-// difference between base.Value and desired applied.
-func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc, *doc, error) {
+// putDocs returns the base document and mine: desired's difference from
+// base.Value rebased onto base.Raw, so that members T does not model
+// survive.
+func putDocs[T any](ctx context.Context, url string, base Versioned[T], desired T, s *settings) (*doc, []byte, error) {
 	raw := []byte(base.Raw)
 	if raw == nil {
 		var err error
-		if raw, err = json.Marshal(base.Value); err != nil {
-			return nil, nil, fmt.Errorf("occ: encoding base: %w", err)
+		if raw, err = encode(&base.Value); err != nil {
+			return nil, nil, err
 		}
 	}
 	h := http.Header{}
@@ -224,60 +221,29 @@ func putDocs[T any](url string, base Versioned[T], desired T, s *settings) (*doc
 		return nil, nil, err
 	}
 	after, err := encode(&desired)
-	if err != nil {
-		return nil, nil, err
+	if err != nil || bytes.Equal(before, after) {
+		return b, b.raw, err
 	}
-	mineTree, err := applyDiff(b.tree(), before, after)
-	if err != nil || mineTree == nil {
-		return b, b, err
-	}
-	mine := &doc{url: url, raw: mustRaw(mineTree), parsed: mineTree}
-	return b, mine, nil
+	mine, err := rebase.Merge(ctx, before, after, b.raw)
+	return b, mine, err
 }
 
 // mergePlan plans Put's writes: mine over base first, then the merger's
 // answer over each fresher state.
-func mergePlan(base, mine *doc, m Merger) planner {
-	return func(ctx context.Context, cur *doc, _ int) (any, error) {
+func mergePlan(base *doc, mine []byte, m Merger) planner {
+	return func(ctx context.Context, cur *doc, _ int) ([]byte, error) {
 		if cur == base {
-			return differentOrNil(deepCopy(mine.tree()), cur.tree()), nil
+			return changedOrNil(mine, cur.raw), nil
 		}
-		merged, err := m.Merge(ctx, base.raw, mine.raw, cur.raw)
+		merged, err := m.Merge(ctx, base.raw, mine, cur.raw)
 		if err != nil {
 			return nil, err
 		}
-		next, err := decodeJSON(merged)
-		if err != nil {
-			return nil, fmt.Errorf("%w: merger returned: %w", ErrInvalidDocument, err)
+		if !json.Valid(merged) {
+			return nil, fmt.Errorf("%w: the merger returned invalid JSON", ErrInvalidDocument)
 		}
-		return differentOrNil(next, cur.tree()), nil
+		return changedOrNil(merged, cur.raw), nil
 	}
-}
-
-func differentOrNil(next, cur any) any {
-	if deepEqual(next, cur) {
-		return nil
-	}
-	return next
-}
-
-// deepCopy copies a decoded JSON tree.
-func deepCopy(v any) any {
-	switch n := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(n))
-		for k, e := range n {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(n))
-		for i, e := range n {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
 }
 
 // Create makes a new document at url from v, once. By default it sends a
@@ -362,11 +328,7 @@ func (c *Client) created(url string, resp *http.Response, sent []byte, s *settin
 	if loc, err := resp.Location(); err == nil {
 		url = loc.String()
 	}
-	tree, err := decodeJSON(sent)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
-	}
-	return c.written(url, resp, tree, s)
+	return c.written(url, resp, sent, s)
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's
@@ -383,8 +345,7 @@ func (c *Client) adopt(ctx context.Context, url string, sent []byte, ce *Conflic
 		s.stats.add(func(st *Stats) { st.Adopted = err == nil })
 		return d, err
 	}
-	want, err := decodeJSON(sent)
-	if err == nil && landed(&doc{parsed: map[string]any{}}, want, d) {
+	if landed(&doc{parsed: map[string]any{}}, sent, d) {
 		return d, nil
 	}
 	return nil, ce

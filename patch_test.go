@@ -103,3 +103,22 @@ func TestLookupThroughArrays(t *testing.T) {
 	_, ok = lookup(doc, []string{"a", "1"})
 	assert.False(t, ok)
 }
+
+// deepCopy copies a decoded JSON tree.
+func deepCopy(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(n))
+		for k, e := range n {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(n))
+		for i, e := range n {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}

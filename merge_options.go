@@ -1,0 +1,186 @@
+package occ
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ThreeWayOption configures [ThreeWay]. Options apply in order; where two
+// set the same thing at the same pointer, the last wins.
+type ThreeWayOption interface {
+	applyThreeWay(*threeWay)
+}
+
+// threeWayOption is a [ThreeWayOption] made of a function.
+type threeWayOption func(*threeWay)
+
+func (f threeWayOption) applyThreeWay(tw *threeWay) { f(tw) }
+
+var _ ThreeWayOption = threeWayOption(nil)
+
+// side says which document a tie-break keeps.
+type side uint8
+
+const (
+	sideNone   side = iota // report the conflict
+	sideMine               // keep mine's value
+	sideTheirs             // keep theirs' value
+)
+
+// optNode is one JSON Pointer token in the tree of per-path settings.
+type optNode struct {
+	children map[string]*optNode
+	prefer   side   // sideNone: inherit the parent's
+	arrayKey string // non-empty: merge this array element by element
+}
+
+// threeWay is the [Merger] that [ThreeWay] returns. It is immutable once
+// built, so safe for concurrent use.
+type threeWay struct {
+	root optNode
+	err  error // the first invalid option, returned by every Merge
+}
+
+// PreferMine makes [ThreeWay] resolve every conflict by keeping mine's value
+// (a deletion included) instead of reporting it, unless a
+// [PreferTheirsAt] option covers the path. The default reports conflicts.
+func PreferMine() ThreeWayOption { return PreferMineAt("") }
+
+// PreferTheirs makes [ThreeWay] resolve every conflict by keeping theirs'
+// value instead of reporting it, unless a [PreferMineAt] option covers the
+// path. The default reports conflicts.
+func PreferTheirs() ThreeWayOption { return PreferTheirsAt("") }
+
+// PreferMineAt makes [ThreeWay] resolve conflicts at pointer, and below it,
+// by keeping mine's value. pointer is an RFC 6901 JSON Pointer ("" is the
+// whole document); inside an array merged with [MergeArraysByKey] the token
+// "*" stands for every element. The setting at the longest pointer that
+// covers a path wins. An invalid pointer makes every Merge fail with
+// [ErrInvalidMergeOption].
+func PreferMineAt(pointer string) ThreeWayOption {
+	return preferAt(pointer, sideMine)
+}
+
+// PreferTheirsAt is [PreferMineAt] keeping theirs' value.
+func PreferTheirsAt(pointer string) ThreeWayOption {
+	return preferAt(pointer, sideTheirs)
+}
+
+func preferAt(pointer string, s side) ThreeWayOption {
+	return threeWayOption(func(tw *threeWay) {
+		if n := tw.node(pointer); n != nil {
+			n.prefer = s
+		}
+	})
+}
+
+// MergeArraysByKey makes [ThreeWay] merge the array at pointer element by
+// element, matching elements across base, mine and theirs by the value of
+// their member key ("id" when key is empty), which must be a string or a
+// number. Elements either side added are kept; an element one side removed
+// is removed unless the other changed it, which is a conflict; elements both
+// kept are merged field by field. The result lists theirs' elements in
+// theirs' order, then mine's additions in mine's order. Conflict paths
+// inside the array use the element's index in theirs, or in mine where
+// theirs lacks it. When an element is not an object, lacks the key or
+// repeats another's key, that array is merged whole, as by default.
+//
+// By default arrays are atomic: replaced whole, and a conflict when both
+// sides changed one. An invalid pointer makes every Merge fail with
+// [ErrInvalidMergeOption].
+func MergeArraysByKey(pointer, key string) ThreeWayOption {
+	if key == "" {
+		key = "id"
+	}
+	return threeWayOption(func(tw *threeWay) {
+		if n := tw.node(pointer); n != nil {
+			n.arrayKey = key
+		}
+	})
+}
+
+// ThreeWay returns a field-level three-way [Merger]. Every edit of mine and
+// every edit of theirs that touch different members survive; an edit both
+// made identically is not a conflict. Objects merge member by member,
+// recursively; arrays are atomic unless [MergeArraysByKey] says otherwise;
+// null is an ordinary value (only absence means deleted). Equality is
+// semantic: member order, insignificant whitespace, string escapes and the
+// spelling of numbers (1, 1.0, 1e0) do not matter.
+//
+// Merge returns the full merged document as compact JSON, its members in
+// theirs' order followed by mine's additions in mine's order. Where both
+// sides changed one value differently, or one deleted what the other
+// changed, Merge returns a [*MergeConflictError] listing every such JSON
+// Pointer with its base, mine and theirs values, unless a tie-break option
+// ([PreferMine], [PreferTheirs], [PreferMineAt], [PreferTheirsAt]) resolves
+// it. Invalid JSON input gives an error matching [ErrInvalidMergeInput]; an
+// invalid option one matching [ErrInvalidMergeOption]; a done context its
+// error.
+//
+// The returned Merger is safe for concurrent use.
+func ThreeWay(opts ...ThreeWayOption) Merger {
+	tw := &threeWay{}
+	for _, o := range opts {
+		o.applyThreeWay(tw)
+	}
+	return tw
+}
+
+// node returns the settings node at pointer, creating it and its parents. It
+// records an error and returns nil when pointer is malformed.
+func (tw *threeWay) node(pointer string) *optNode {
+	tokens, err := splitMergePointer(pointer)
+	if err != nil {
+		if tw.err == nil {
+			tw.err = err
+		}
+		return nil
+	}
+	n := &tw.root
+	for _, t := range tokens {
+		c := n.children[t]
+		if c == nil {
+			c = &optNode{}
+			if n.children == nil {
+				n.children = map[string]*optNode{}
+			}
+			n.children[t] = c
+		}
+		n = c
+	}
+	return n
+}
+
+// splitMergePointer splits an RFC 6901 JSON Pointer into unescaped tokens,
+// rejecting a missing leading slash and any "~" not followed by 0 or 1.
+func splitMergePointer(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	if p[0] != '/' {
+		return nil, fmt.Errorf("occ: JSON Pointer %q must start with /: %w", p, ErrInvalidMergeOption)
+	}
+	tokens := strings.Split(p[1:], "/")
+	for i, t := range tokens {
+		for j := 0; j < len(t); j++ {
+			if t[j] == '~' && (j+1 == len(t) || (t[j+1] != '0' && t[j+1] != '1')) {
+				return nil, fmt.Errorf("occ: JSON Pointer %q has a bad ~ escape: %w", p, ErrInvalidMergeOption)
+			}
+		}
+		tokens[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return tokens, nil
+}
+
+// child returns the settings node for the member or element named name under
+// n, and the tie-break in force there given the parent's.
+func (n *optNode) child(name string, prefer side) (*optNode, side) {
+	if n == nil {
+		return nil, prefer
+	}
+	c := n.children[name]
+	if c != nil && c.prefer != sideNone {
+		prefer = c.prefer
+	}
+	return c, prefer
+}
