@@ -9,22 +9,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/occ-go/occ"
 )
 
 // smallDemo is a demo quick enough for tests: no real Retry-After wait.
 var smallDemo = demoConfig{writers: 4, increments: 5, retryAfter: 0}
-
-// skipWithoutThreeWay skips the test while occ.ThreeWay is a placeholder.
-// TODO: remove once the merge engine is on main.
-func skipWithoutThreeWay(t *testing.T) {
-	t.Helper()
-	_, err := occ.ThreeWay().Merge(context.Background(), []byte(`{}`), []byte(`{}`), []byte(`{}`))
-	if err != nil && strings.Contains(err.Error(), "not implemented") {
-		t.Skip("occ.ThreeWay is not implemented on this branch yet")
-	}
-}
 
 func TestDemoScenarios(t *testing.T) {
 	t.Parallel()
@@ -49,9 +37,6 @@ func TestDemoScenarios(t *testing.T) {
 	for _, s := range scenarios() {
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
-			if s.name == "merge" {
-				skipWithoutThreeWay(t)
-			}
 			var out bytes.Buffer
 			require.NoError(t, s.run(context.Background(), smallDemo, &out), out.String())
 			require.Contains(t, want, s.name)
@@ -64,7 +49,6 @@ func TestDemoScenarios(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	t.Parallel()
-	skipWithoutThreeWay(t)
 	code, stdout, stderr := runArgs(t, "demo", "-writers", "4", "-increments", "5", "-retry-after", "0")
 	require.Equal(t, exitOK, code, stderr)
 	assert.Empty(t, stderr)
