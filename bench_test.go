@@ -50,6 +50,7 @@ func handWritten(ctx context.Context, hc *http.Client, url string, change func(*
 // GET+PUT over the same *http.Client and loopback server.
 func BenchmarkModify(b *testing.B) {
 	api := newFakeAPI(`{"name":"bench","count":0,"extra":{"a":[1,2,3],"b":"keep me"}}`)
+	api.quiet = true
 	srv := httptest.NewServer(api)
 	defer srv.Close()
 	hc := srv.Client()

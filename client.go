@@ -183,9 +183,18 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 // newIdempotencyKey returns a fresh random Idempotency-Key.
 func newIdempotencyKey() string { return rand.Text() }
 
-// readDocument reads a document body through the client's size limit.
-func (c *Client) readDocument(body io.ReadCloser) ([]byte, error) {
+// readDocument reads a document body through the client's size limit, in
+// one allocation when the answer announced its length.
+func (c *Client) readDocument(resp *http.Response) ([]byte, error) {
+	body := resp.Body
 	defer body.Close()
+	if n := resp.ContentLength; n >= 0 && n <= c.maxBody {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(body, b); err != nil {
+			return nil, fmt.Errorf("occ: reading document: %w", err)
+		}
+		return b, nil
+	}
 	b, err := io.ReadAll(io.LimitReader(body, c.maxBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("occ: reading document: %w", err)

@@ -104,7 +104,7 @@ func (c *Client) read(ctx context.Context, url string, s *settings) (*doc, error
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.answerError(ctx, s, resp)
 	}
-	body, err := c.readDocument(resp.Body)
+	body, err := c.readDocument(resp)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func encodeWrite(cur, next []byte, mode WriteMode) (string, []byte, string, erro
 // it is a JSON document, else what was written, with the answer's
 // validators.
 func (c *Client) written(url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
-	body, err := c.readDocument(resp.Body)
+	body, err := c.readDocument(resp)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,10 @@ type jsonScanner struct {
 	// at least tapeMin bytes; pending holds the offset of each open one.
 	spans   []span
 	pending []int32
+	// Backing for stack and pending, so that scanning a shallow document
+	// allocates nothing for them.
+	stackBuf   [32]byte
+	pendingBuf [32]int32
 }
 
 // span is the extent of one container: the offsets of its first byte and
@@ -51,6 +55,7 @@ var stringSpecial = func() (t [256]bool) {
 // learnt of its structure.
 func scanJSON(b []byte) (scanned, bool, error) {
 	s := &jsonScanner{b: b}
+	s.stack, s.pending = s.stackBuf[:0], s.pendingBuf[:0]
 	if err := s.run(); err != nil {
 		return scanned{}, false, err
 	}
