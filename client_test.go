@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -402,4 +403,12 @@ func TestModifyPreservesTheBytesOfUntouchedMembers(t *testing.T) {
 	_, err := Modify(context.Background(), c, itemURL, incr)
 	require.NoError(t, err)
 	assert.Equal(t, `{"name":"a","count":2,"big":12345678901234567890123,"f":1.50,"s":"\u00e9<"}`, api.doc)
+}
+
+func TestLyingContentLengthIsAnError(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(reply(200, `{"name":"a"}`, "Content-Length", "100", "ETag", `"1"`))
+	c := memClient(t, api)
+	_, err := Get[item](context.Background(), c, itemURL)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
