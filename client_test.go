@@ -412,3 +412,41 @@ func TestLyingContentLengthIsAnError(t *testing.T) {
 	_, err := Get[item](context.Background(), c, itemURL)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 }
+
+func TestWithHTTPClientCopiesAndKeepsTheCallersClient(t *testing.T) {
+	rt := inMemory{newFakeAPI(`{}`)}
+	hc := &http.Client{Transport: rt, Timeout: 7 * time.Second}
+	c, err := New(WithHTTPClient(hc))
+	require.NoError(t, err)
+	assert.NotSame(t, hc, c.hc, "copied, so occ never changes the caller's client")
+	assert.Equal(t, rt, c.hc.Transport)
+	assert.Equal(t, 7*time.Second, c.hc.Timeout)
+
+	d, err := New()
+	require.NoError(t, err)
+	assert.NotSame(t, http.DefaultClient, d.hc)
+	assert.NotEqual(t, http.DefaultTransport, d.hc.Transport)
+}
+
+func TestIdempotencyKeyStillInProgressIsWaitedOutAndResentUnchanged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{}`)
+		api.then(
+			reply(409, `{"type":"https://example.com/idempotency","title":"Conflict","detail":"A request with this Idempotency-Key is still being processed"}`,
+				"Content-Type", "application/problem+json", "Retry-After", "2"),
+			reply(201, `{"name":"n","count":0}`, "ETag", `"1"`),
+		)
+		c := memClient(t, api)
+		start := time.Now()
+		_, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"},
+			WithCreateMethod(http.MethodPost), WithIdempotencyKey("order-42"))
+		require.NoError(t, err)
+		assert.Equal(t, 2*time.Second, time.Since(start), "Retry-After honoured")
+		reqs, bodies := api.requests(http.MethodPost)
+		require.Len(t, reqs, 2)
+		for _, r := range reqs {
+			assert.Equal(t, "order-42", r.Header.Get("Idempotency-Key"))
+		}
+		assert.Equal(t, bodies[0], bodies[1])
+	})
+}

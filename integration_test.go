@@ -311,3 +311,29 @@ func TestPutWithAMergeCallback(t *testing.T) {
 	assert.JSONEq(t, `{"n":7}`, string(got.Value), "both +2 and +4 kept")
 	assert.Equal(t, 1, calls)
 }
+
+func TestMergePatchWritesFallBackToJSONPatchForNulls(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	require.NoError(t, srv.Set("/things/1", []byte(`{"a":1,"b":"x"}`)))
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithWriteMode(occ.WriteMergePatch))
+	require.NoError(t, err)
+	ctx, url := context.Background(), srv.URL+"/things/1"
+	type thing struct {
+		A int     `json:"a"`
+		B *string `json:"b"`
+	}
+	_, err = occ.Modify(ctx, c, url, func(v *thing) error { v.A = 2; return nil })
+	require.NoError(t, err)
+	_, err = occ.Modify(ctx, c, url, func(v *thing) error { v.B = nil; return nil })
+	require.NoError(t, err)
+	doc, _, _ := srv.Get("/things/1")
+	assert.JSONEq(t, `{"a":2,"b":null}`, string(doc), "null kept, not removed")
+	var types []string
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPatch {
+			types = append(types, r.Header.Get("Content-Type"))
+		}
+	}
+	assert.Equal(t, []string{"application/merge-patch+json", "application/json-patch+json"}, types)
+}

@@ -163,17 +163,15 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 
 // encodeWrite renders the write of next over cur in the given mode: the
 // method, the body and its content type. A merge patch that cannot express
-// a null falls back to a PUT of the whole document.
+// a null falls back to a guarded JSON Patch.
 func encodeWrite(cur, next []byte, mode WriteMode) (string, []byte, string, error) {
 	switch mode {
 	case WriteMergePatch:
 		body, err := mergeMergePatch(cur, next)
-		if err == nil {
-			return http.MethodPatch, body, "application/merge-patch+json", nil
-		}
 		if !errors.Is(err, errMergePatchNull) {
-			return "", nil, "", err
+			return http.MethodPatch, body, "application/merge-patch+json", err
 		}
+		fallthrough
 	case WriteJSONPatch:
 		body, err := mergeJSONPatch(cur, next)
 		return http.MethodPatch, body, "application/json-patch+json", err

@@ -208,7 +208,7 @@ const (
 	// WriteMergePatch sends PATCH with an RFC 7396 JSON Merge Patch of just
 	// the changed members (application/merge-patch+json). Since a merge
 	// patch reads null as "remove", a change that sets a member to null is
-	// sent as a PUT of the whole document instead.
+	// sent as a JSON Patch ([WriteJSONPatch]) instead.
 	WriteMergePatch
 	// WriteJSONPatch sends PATCH with an RFC 6902 JSON Patch
 	// (application/json-patch+json) that tests the current value of every
