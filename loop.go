@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // doc is a document as the server holds it: its bytes, its decoded tree and
@@ -31,7 +33,7 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 	}
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
-		d.field, d.hasField = lookup(d.tree(), s.versionField)
+		d.field, d.hasField = jsonptr.Lookup(d.tree(), s.versionField)
 	}
 	return d, nil
 }
@@ -284,7 +286,7 @@ func landed(cur *doc, next []byte, fresh *doc) bool {
 		return false
 	}
 	for _, ch := range diffValues(cur.tree(), to, nil, nil) {
-		got, ok := lookup(fresh.tree(), ch.path)
+		got, ok := jsonptr.Lookup(fresh.tree(), ch.path)
 		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
 			return false
 		}

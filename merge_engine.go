@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 var _ Merger = (*threeWay)(nil)
@@ -141,7 +143,7 @@ func (mg *merger) pointer() string {
 			sb.WriteString(strconv.Itoa(s.index))
 			continue
 		}
-		sb.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(keyName(s.key)))
+		sb.WriteString(jsonptr.Escape(keyName(s.key)))
 	}
 	return sb.String()
 }

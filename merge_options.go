@@ -2,7 +2,8 @@ package occ
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // ThreeWayOption configures [ThreeWay]. Options apply in order; where two
@@ -165,20 +166,9 @@ func (tw *threeWay) fail(err error) {
 // splitMergePointer splits an RFC 6901 JSON Pointer into unescaped tokens,
 // rejecting a missing leading slash and any "~" not followed by 0 or 1.
 func splitMergePointer(p string) ([]string, error) {
-	if p == "" {
-		return nil, nil
-	}
-	if p[0] != '/' {
-		return nil, fmt.Errorf("occ: JSON Pointer %q must start with /: %w", p, ErrInvalidMergeOption)
-	}
-	tokens := strings.Split(p[1:], "/")
-	for i, t := range tokens {
-		for j := 0; j < len(t); j++ {
-			if t[j] == '~' && (j+1 == len(t) || (t[j+1] != '0' && t[j+1] != '1')) {
-				return nil, fmt.Errorf("occ: JSON Pointer %q has a bad ~ escape: %w", p, ErrInvalidMergeOption)
-			}
-		}
-		tokens[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	tokens, err := jsonptr.Parse(p)
+	if err != nil {
+		return nil, fmt.Errorf("occ: %w: %w", ErrInvalidMergeOption, err)
 	}
 	return tokens, nil
 }

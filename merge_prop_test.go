@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/occ-go/occ/internal/jsonptr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +74,7 @@ func (g *docGen) edits(doc any, leafIdx []int, addPrefix string) []edit {
 	paths(doc, nil, &leaves, &objects)
 	var out []edit
 	for _, i := range leafIdx {
-		old, _ := lookup(doc, leaves[i])
+		old, _ := jsonptr.Lookup(doc, leaves[i])
 		e := edit{path: leaves[i], delete: g.r.IntN(4) == 0}
 		for !e.delete && reflect.DeepEqual(e.value, old) {
 			e.value = g.scalar()
@@ -192,10 +193,10 @@ func wantConflicts(t *testing.T, mine, theirs any, mineEdits, theirEdits []edit)
 			if !slices.Equal(me.path, te.path) {
 				continue
 			}
-			mv, mok := lookup(mine, me.path)
-			tv, tok := lookup(theirs, te.path)
+			mv, mok := jsonptr.Lookup(mine, me.path)
+			tv, tok := jsonptr.Lookup(theirs, te.path)
 			if mok != tok || !reflect.DeepEqual(mv, tv) {
-				out = append(out, pointer(me.path))
+				out = append(out, jsonptr.Format(me.path))
 			}
 		}
 	}

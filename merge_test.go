@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/occ-go/occ/internal/benchdocs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -444,7 +445,7 @@ func TestScanJSONRecordsContainerEnds(t *testing.T) {
 // scan's records of container ends, which only make skipping faster.
 func TestThreeWayTapesChangeNothing(t *testing.T) {
 	t.Parallel()
-	base, mine, theirs := benchDocs(64 << 10)
+	base, mine, theirs := benchdocs.Docs(64 << 10)
 	deep := func(leaf string) []byte {
 		return []byte(strings.Repeat(`{"a":[`, 300) + `{"p":"` + strings.Repeat("x", 2000) + `","v":` + leaf + `}` + strings.Repeat(`]}`, 300))
 	}

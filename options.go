@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // Option configures a [Client]; pass options to [New]. Options apply in
@@ -236,7 +238,7 @@ func WithWriteMode(m WriteMode) SharedOption {
 // the server sent an ETag. The default is none.
 func WithVersionField(pointer string) SharedOption {
 	return sharedOption(func(s *settings) error {
-		p, err := parsePointer(pointer)
+		p, err := jsonptr.Parse(pointer)
 		if err != nil || len(p) == 0 {
 			return errors.New("occ: WithVersionField: want a JSON Pointer such as /version")
 		}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // patchOp is one RFC 6902 JSON Patch operation.
@@ -110,55 +110,6 @@ func applyChange(node any, path []string, c change) any {
 	return obj
 }
 
-// pointer renders a path as an RFC 6901 JSON Pointer.
-func pointer(path []string) string {
-	var b strings.Builder
-	for _, p := range path {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
-	}
-	return b.String()
-}
-
-// parsePointer splits an RFC 6901 JSON Pointer into unescaped tokens.
-func parsePointer(p string) ([]string, error) {
-	if p == "" {
-		return nil, nil
-	}
-	if !strings.HasPrefix(p, "/") {
-		return nil, fmt.Errorf("occ: invalid JSON Pointer %q: must start with /", p)
-	}
-	parts := strings.Split(p[1:], "/")
-	for i, s := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
-	}
-	return parts, nil
-}
-
-// lookup returns the value at path in doc, descending through objects and
-// arrays.
-func lookup(doc any, path []string) (any, bool) {
-	for _, k := range path {
-		switch n := doc.(type) {
-		case map[string]any:
-			v, ok := n[k]
-			if !ok {
-				return nil, false
-			}
-			doc = v
-		case []any:
-			i, err := strconv.Atoi(k)
-			if err != nil || i < 0 || i >= len(n) {
-				return nil, false
-			}
-			doc = n[i]
-		default:
-			return nil, false
-		}
-	}
-	return doc, true
-}
-
 // jsonPatch renders the changes that turn from into to as an RFC 6902 JSON
 // Patch. With guard, every operation on a member that exists in from is
 // preceded by a test of its current value, so that a server applying the
@@ -167,8 +118,8 @@ func jsonPatch(from, to any, guard bool) ([]byte, error) {
 	changes := diffValues(from, to, nil, nil)
 	ops := make([]patchOp, 0, 2*len(changes))
 	for _, c := range changes {
-		ptr := pointer(c.path)
-		old, exists := lookup(from, c.path)
+		ptr := jsonptr.Format(c.path)
+		old, exists := jsonptr.Lookup(from, c.path)
 		if guard && exists {
 			ops = append(ops, patchOp{Op: "test", Path: ptr, Value: mustRaw(old)})
 		}

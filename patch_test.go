@@ -86,24 +86,6 @@ func TestMergePatchRefusesNull(t *testing.T) {
 	}
 }
 
-func TestPointerRoundTrip(t *testing.T) {
-	p := []string{"a/b", "c~d", ""}
-	got, err := parsePointer(pointer(p))
-	require.NoError(t, err)
-	assert.Equal(t, p, got)
-	_, err = parsePointer("nope")
-	assert.Error(t, err)
-}
-
-func TestLookupThroughArrays(t *testing.T) {
-	doc := tree(t, `{"a":[{"b":1}]}`)
-	v, ok := lookup(doc, []string{"a", "0", "b"})
-	assert.True(t, ok)
-	assert.Equal(t, json.Number("1"), v)
-	_, ok = lookup(doc, []string{"a", "1"})
-	assert.False(t, ok)
-}
-
 // deepCopy copies a decoded JSON tree.
 func deepCopy(v any) any {
 	switch n := v.(type) {

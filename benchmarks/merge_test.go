@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/occ-go/occ/internal/benchdocs"
+
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/occ-go/occ"
 	"github.com/stretchr/testify/assert"
@@ -73,8 +75,8 @@ func BenchmarkMerge(b *testing.B) {
 		name  string
 		merge func(base, mine, theirs []byte) ([]byte, error)
 	}{{"floor", floor}, {"offtheshelf", offTheShelf}, {"occ", occMerge}}
-	for _, size := range Sizes {
-		base, mine, theirs := Docs(size.Bytes)
+	for _, size := range benchdocs.Sizes {
+		base, mine, theirs := benchdocs.Docs(size.Bytes)
 		for _, impl := range impls {
 			b.Run(size.Name+"/"+impl.name, func(b *testing.B) {
 				b.SetBytes(int64(len(base)))
@@ -93,10 +95,10 @@ func BenchmarkMerge(b *testing.B) {
 // benchmark documents, and that the result holds both sides' edits.
 func TestSameResult(t *testing.T) {
 	t.Parallel()
-	for _, size := range Sizes {
+	for _, size := range benchdocs.Sizes {
 		t.Run(size.Name, func(t *testing.T) {
 			t.Parallel()
-			base, mine, theirs := Docs(size.Bytes)
+			base, mine, theirs := benchdocs.Docs(size.Bytes)
 			require.InDelta(t, size.Bytes, len(base), float64(size.Bytes)/4+400)
 			want, err := offTheShelf(base, mine, theirs)
 			require.NoError(t, err)
@@ -117,7 +119,7 @@ func assertEditsKept(t *testing.T, base, side, got []byte) {
 	t.Helper()
 	b, s, g := decode(t, base), decode(t, side), decode(t, got)
 	changed := 0
-	for _, p := range leafPaths(s, nil, nil) {
+	for _, p := range benchdocs.LeafPaths(s, nil, nil) {
 		if lookup(b, p) != lookup(s, p) {
 			changed++
 			assert.Equal(t, lookup(s, p), lookup(g, p), "%v", p)

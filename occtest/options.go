@@ -2,7 +2,8 @@ package occtest
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // Option configures a [Store]; pass options to [NewStore] or [NewServer].
@@ -210,13 +211,9 @@ func WithTransitions(pointer string, allowed map[string][]string) Option {
 
 // checkPointer reports whether p is a non-empty JSON Pointer (RFC 6901).
 func checkPointer(p string) error {
-	if p == "" || !strings.HasPrefix(p, "/") {
+	if p == "" {
 		return fmt.Errorf("%q is not a JSON Pointer to a member (want a leading /)", p)
 	}
-	for i := 0; i < len(p); i++ {
-		if p[i] == '~' && (i+1 == len(p) || (p[i+1] != '0' && p[i+1] != '1')) {
-			return fmt.Errorf("%q has an invalid ~ escape", p)
-		}
-	}
-	return nil
+	_, err := jsonptr.Parse(p)
+	return err
 }

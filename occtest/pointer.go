@@ -5,41 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
-// tokens splits a JSON Pointer (RFC 6901) into its unescaped reference tokens.
+// tokens splits a JSON Pointer (RFC 6901) into its unescaped reference
+// tokens. Pointers here were checked by checkPointer.
 func tokens(pointer string) []string {
-	parts := strings.Split(pointer[1:], "/")
-	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
-	}
-	return parts
+	toks, _ := jsonptr.Parse(pointer)
+	return toks
 }
 
 // lookup returns the value at pointer in doc, walking objects and arrays.
 func lookup(doc map[string]any, pointer string) (any, bool) {
-	var cur any = doc
-	for _, tok := range tokens(pointer) {
-		switch node := cur.(type) {
-		case map[string]any:
-			v, ok := node[tok]
-			if !ok {
-				return nil, false
-			}
-			cur = v
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(node) {
-				return nil, false
-			}
-			cur = node[i]
-		default:
-			return nil, false
-		}
-	}
-	return cur, true
+	return jsonptr.Lookup(doc, tokens(pointer))
 }
 
 // setAt stores v at pointer in doc, creating missing intermediate objects.

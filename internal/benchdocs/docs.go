@@ -1,6 +1,6 @@
-// Package benchmarks compares occ with other libraries. It is its own module
-// so that the comparison's dependencies stay out of occ's go.mod.
-package benchmarks
+// Package benchdocs generates the documents the merge benchmarks run on, for
+// the root package's benchmarks and the separate benchmarks module alike.
+package benchdocs
 
 import (
 	"encoding/json"
@@ -26,7 +26,7 @@ func Docs(size int) (base, mine, theirs []byte) {
 	for i := 0; approxSize(doc) < size; i++ {
 		doc[fmt.Sprintf("r%06d", i)] = record(r, i)
 	}
-	leaves := leafPaths(doc, nil, nil)
+	leaves := LeafPaths(doc, nil, nil)
 	n := max(1, len(leaves)/100)
 	perm := r.Perm(len(leaves))
 	m, t := clone(doc), clone(doc)
@@ -61,8 +61,8 @@ func record(r *rand.Rand, i int) map[string]any {
 	}
 }
 
-// leafPaths returns the paths of doc's scalar members, in sorted order.
-func leafPaths(doc map[string]any, prefix []string, out [][]string) [][]string {
+// LeafPaths returns the paths of doc's scalar members, in sorted order.
+func LeafPaths(doc map[string]any, prefix []string, out [][]string) [][]string {
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -72,7 +72,7 @@ func leafPaths(doc map[string]any, prefix []string, out [][]string) [][]string {
 		p := append(slices.Clone(prefix), k)
 		switch v := doc[k].(type) {
 		case map[string]any:
-			out = leafPaths(v, p, out)
+			out = LeafPaths(v, p, out)
 		case []any:
 			// arrays are atomic: not a field to change
 		default:
