@@ -3,9 +3,14 @@ package occ_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -336,4 +341,59 @@ func TestMergePatchWritesFallBackToJSONPatchForNulls(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"application/merge-patch+json", "application/json-patch+json"}, types)
+}
+
+// Error answers are read through a limit and drained, so the connection is
+// reused: many failed calls, one connection.
+func TestErrorAnswersDoNotLeakConnections(t *testing.T) {
+	big := strings.Repeat("x", 100<<10) // beyond the 64 KiB kept, within the drain
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusConflict)
+		_, _ = io.WriteString(w, "email already exists "+big)
+	}))
+	var conns atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	for range 20 {
+		_, err := occ.Create(context.Background(), c, srv.URL+"/users/x", map[string]string{"a": "b"})
+		var ce *occ.ConflictError
+		require.ErrorAs(t, err, &ce)
+		assert.True(t, ce.BodyTruncated)
+	}
+	assert.EqualValues(t, 1, conns.Load())
+}
+
+// Cancelling the context while the server sits on a request returns at
+// once with the context's error, and writes nothing.
+func TestCancelWhileTheServerHangs(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	store := occtest.NewStore()
+	require.NoError(t, store.Set("/counters/1", []byte(`{"count":0}`)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut {
+			close(started)
+			<-release
+		}
+		store.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	_, err = occ.Modify(ctx, c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, store.Writes())
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -93,7 +94,7 @@ func modify[T any](ctx context.Context, c *Client, url string, plan planner, opt
 }
 
 // ErrChangeAborted wraps the error a change function returned.
-var ErrChangeAborted = fmt.Errorf("occ: change aborted")
+var ErrChangeAborted = errors.New("occ: change aborted")
 
 // rebase applies the caller's change (base to mine, in T's view of the
 // document) onto the document as the server sent it (theirs): members the
