@@ -450,3 +450,19 @@ func TestIdempotencyKeyStillInProgressIsWaitedOutAndResentUnchanged(t *testing.T
 		assert.Equal(t, bodies[0], bodies[1])
 	})
 }
+
+func TestConflictWaitBeyondDeadlineFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(api.pass, reply(409, `{"message":"resource is locked"}`, "Retry-After", "30"))
+		c := memClient(t, api)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := Modify(ctx, c, itemURL, incr)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.ErrorIs(t, err, ErrBusy)
+		assert.Zero(t, time.Since(start), "no point sleeping into the deadline")
+		assert.Equal(t, 1, api.count(http.MethodPut))
+	})
+}

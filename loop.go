@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/occ-go/occ/internal/jsonptr"
 )
@@ -256,6 +257,9 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
 		return fmt.Errorf("occ: server asked to wait %v, more than the %v allowed: %w", d, c.maxRetryAfter, ce)
+	}
+	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
+		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
 	c.noteRetry(ctx, s, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
 	if err := sleep(ctx, d); err != nil {
