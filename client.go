@@ -117,6 +117,9 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 // run their own loop; [Modify] and [Put] run it for you.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	rreq, err := retryablehttp.FromRequest(req)
+	if req.Body != nil {
+		req.Body.Close() // buffered: closed as net/http would
+	}
 	if err != nil {
 		return nil, fmt.Errorf("occ: buffering request body: %w", err)
 	}
@@ -138,10 +141,10 @@ func (c *Client) roundTrip(req *retryablehttp.Request) (*http.Response, *exchang
 	req = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, x))
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
+	if err != nil && resp != nil { // a policy refused to retry an answer
+		return nil, x, fmt.Errorf("%w: %w", err, newStatusError(resp, &c.errs))
+	}
 	if err != nil {
-		if resp != nil {
-			readBody(resp.Body, 0)
-		}
 		return nil, x, fmt.Errorf("occ: %s %s: %w", req.Method, redactURL(req.URL), err)
 	}
 	return resp, x, nil
@@ -167,6 +170,13 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("occ: building request: %w", err)
+	}
+	if body != nil {
+		// Without GetBody, net/http cannot silently resend a write that
+		// failed on a reused connection (it would, for a request carrying an
+		// Idempotency-Key): every resend goes through the transient layer,
+		// which knows the first try may have landed.
+		req.GetBody = nil
 	}
 	for k, v := range s.header {
 		req.Header[k] = v

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -362,7 +364,7 @@ func TestHooksAndLoggingNeverShowCredentials(t *testing.T) {
 	c := memClient(t, api,
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithHooks(Hooks{
-			OnAttempt:  func(_ context.Context, a Attempt) { attempts++; assert.NotContains(t, a.URL, "secret") },
+			OnAttempt:  func(_ context.Context, a Attempt) { attempts++; assert.Equal(t, "http://api.test/items/1", a.URL) },
 			OnConflict: func(_ context.Context, ce *ConflictError) { conflicts++; assert.Equal(t, 412, ce.StatusCode) },
 			OnRetry:    func(_ context.Context, r Retry) { retries++; assert.Equal(t, "conflict", r.Reason) },
 		}))
@@ -391,8 +393,9 @@ func TestTransientBudgetBoundsRetries(t *testing.T) {
 	api.then(reply(503, "down"), reply(503, "down"), reply(503, "down"))
 	c := memClient(t, api, WithRetryBudgets(nil, b))
 	_, err = Get[item](context.Background(), c, itemURL)
+	assert.ErrorIs(t, err, ErrBudgetExhausted)
 	var se *StatusError
-	require.ErrorAs(t, err, &se)
+	require.ErrorAs(t, err, &se, "the answer that wanted the retry")
 	assert.Equal(t, 503, se.StatusCode)
 	assert.Equal(t, 2, api.count(http.MethodGet), "one retry in the budget, then fail fast")
 }
@@ -465,4 +468,124 @@ func TestConflictWaitBeyondDeadlineFailsAtOnce(t *testing.T) {
 		assert.Zero(t, time.Since(start), "no point sleeping into the deadline")
 		assert.Equal(t, 1, api.count(http.MethodPut))
 	})
+}
+
+func TestConflictBodyThatIsNotTheResourceIsNotWrittenBack(t *testing.T) {
+	api := newFakeAPI(`{"name":"ann","email":"a@x","count":1}`)
+	api.then(api.pass, func(w http.ResponseWriter, r *http.Request) {
+		api.mu.Lock()
+		api.version = 2 // someone else wrote
+		api.mu.Unlock()
+		reply(412, `{"code":412,"description":"etag mismatch"}`, "ETag", `"2"`, "Content-Type", "application/json")(w, r)
+	})
+	c := memClient(t, api)
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"ann","email":"a@x","count":2}`, api.doc, "refreshed with a GET, nothing wiped")
+	assert.Equal(t, 2, api.count(http.MethodGet))
+}
+
+func TestWriteWhoseAnswerWasLostThenBusyIsAppliedOnce(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	writeThenReset := func(w http.ResponseWriter, r *http.Request) {
+		api.pass(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler)
+	}
+	api.then(api.pass, writeThenReset, reply(409, `{"message":"resource is locked"}`))
+	c := memClient(t, api)
+	got, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Count)
+	assert.JSONEq(t, `{"name":"a","count":2}`, api.doc, "incremented once")
+	reqs, _ := api.requests(http.MethodPut)
+	require.Len(t, reqs, 3, "lost answer, busy, then 412")
+	for _, r := range reqs {
+		assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), r.Header.Get("Idempotency-Key"), "one write, one key")
+	}
+	assert.NotEmpty(t, reqs[0].Header.Get("Idempotency-Key"))
+}
+
+func TestAdoptingAPostCreateWithoutLocationSurfacesTheDuplicate(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(reply(409, `{"message":"email already exists"}`, "Content-Type", "application/json"))
+	c := memClient(t, api)
+	var st Stats
+	_, err := Create(context.Background(), c, "http://api.test/users", item{Name: "n"},
+		WithCreateMethod(http.MethodPost), WithAdoptExisting(true), WithStats(&st))
+	assert.ErrorIs(t, err, ErrDuplicate)
+	assert.False(t, st.Adopted)
+	assert.Zero(t, api.count(http.MethodGet), "the collection is not the document")
+}
+
+// closeTracker is a request body that records being closed.
+type closeTracker struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeTracker) Close() error { c.closed = true; return nil }
+
+func TestDoClosesTheRequestBody(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	c := memClient(t, api)
+	body := &closeTracker{Reader: strings.NewReader(`{"name":"b"}`)}
+	req, err := http.NewRequest(http.MethodPut, itemURL, body)
+	require.NoError(t, err)
+	req.Header.Set("If-Match", `"1"`)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.True(t, body.closed)
+	assert.JSONEq(t, `{"name":"b"}`, api.doc)
+}
+
+// idleCounter is a transport that counts CloseIdleConnections calls.
+type idleCounter struct {
+	inMemory
+	closes int
+}
+
+func (i *idleCounter) CloseIdleConnections() { i.closes++ }
+
+func TestGivingUpLeavesTheCallersConnectionPoolAlone(t *testing.T) {
+	api := newFakeAPI(`{}`)
+	api.then(reset)
+	rt := &idleCounter{inMemory: inMemory{api}}
+	c, err := New(WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, "http://api.test/items", nil)
+	require.NoError(t, err)
+	_, err = c.Do(req)
+	require.Error(t, err)
+	assert.Zero(t, rt.closes)
+}
+
+func TestBudgetRejectsNonsense(t *testing.T) {
+	for _, per := range []float64{-1, math.NaN(), math.Inf(1)} {
+		_, err := NewBudget(10, per)
+		assert.Error(t, err, "%v", per)
+	}
+}
+
+func TestWriteThatLandedWithAnUnreadableAnswerSucceeds(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	api.then(api.pass, func(w http.ResponseWriter, r *http.Request) {
+		api.pass(httptest.NewRecorder(), r)
+		reply(200, `{"na`, "Content-Length", "100", "ETag", `"2"`)(w, r)
+	})
+	c := memClient(t, api)
+	got, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Count)
+	assert.Equal(t, 1, api.count(http.MethodPut))
+}
+
+func TestVersionIfMatchDoesNotReplaceAnETag(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1,"version":7}`)
+	c := memClient(t, api)
+	_, err := Modify(context.Background(), c, itemURL, incr, WithVersionField("/version"), WithVersionIfMatch(true))
+	require.NoError(t, err)
+	reqs, _ := api.requests(http.MethodPut)
+	require.Len(t, reqs, 1)
+	assert.Equal(t, `"1"`, reqs[0].Header.Get("If-Match"))
 }

@@ -48,6 +48,10 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 		{"version field as If-Match", []occtest.Option{occtest.WithVersionField("/version")},
 			[]occ.CallOption{occ.WithVersionField("/version"), occ.WithVersionIfMatch(true)}},
 		{"merge patch", nil, []occ.CallOption{occ.WithWriteMode(occ.WriteMergePatch)}},
+		{"version field, merge patch", []occtest.Option{occtest.WithoutETags(), occtest.WithVersionField("/version")},
+			[]occ.CallOption{occ.WithVersionField("/version"), occ.WithWriteMode(occ.WriteMergePatch)}},
+		{"version field, json patch", []occtest.Option{occtest.WithoutETags(), occtest.WithVersionField("/version")},
+			[]occ.CallOption{occ.WithVersionField("/version"), occ.WithWriteMode(occ.WriteJSONPatch)}},
 		{"json patch", []occtest.Option{occtest.WithoutETags(), occtest.WithLastModified(true)},
 			[]occ.CallOption{occ.WithWriteMode(occ.WriteJSONPatch)}},
 	}
@@ -396,4 +400,21 @@ func TestCancelWhileTheServerHangs(t *testing.T) {
 	_, err = occ.Modify(ctx, c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, store.Writes())
+}
+
+// Over a real connection: the write lands, its answer is lost to a reset.
+// net/http must not resend it behind occ's back (it would, for a request
+// with an Idempotency-Key on a reused connection), or the 412 that follows
+// would look like someone else's write and the change would apply twice.
+func TestLostAnswerOverARealConnectionAppliesOnce(t *testing.T) {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	require.NoError(t, srv.Set("/counters/1", []byte(`{"count":5}`)))
+	srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait), occ.WithBackoff(noWait))
+	require.NoError(t, err)
+	got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, 6, got.Count)
+	assert.Equal(t, 1, srv.Writes())
 }

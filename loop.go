@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 	case d.lastModified != "":
 		h.Set("If-Unmodified-Since", d.lastModified)
 	}
-	if d.hasField && s.versionIfMatch {
+	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
 		h.Set("If-Match", `"`+fieldString(d.field)+`"`)
 	}
 	if len(h) == 0 && !d.hasField && !s.unconditional {
@@ -118,23 +119,22 @@ func (c *Client) read(ctx context.Context, url string, s *settings) (*doc, error
 type outcome struct {
 	doc       *doc           // the new state, on success
 	conflict  *ConflictError // the conflict, if the server refused
-	ambiguous bool           // an earlier try of this write may have landed unseen
+	ambiguous bool           // a try of this write may have reached the server unanswered
 }
 
-// write sends next over cur, conditioned on cur's version.
-func (c *Client) write(ctx context.Context, cur *doc, next []byte, s *settings) (outcome, error) {
+// write sends w over cur, conditioned on cur's version.
+func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (outcome, error) {
+	next := w.body
 	h, err := conditions(cur, s)
 	if err != nil {
 		return outcome{}, err
 	}
-	method, body, ctype, err := encodeWrite(cur.raw, next, s.writeMode)
+	method, body, ctype, err := encodeWrite(cur, next, s)
 	if err != nil {
 		return outcome{}, err
 	}
 	h.Set("Content-Type", ctype)
-	if method != http.MethodPut {
-		h.Set("Idempotency-Key", newIdempotencyKey())
-	}
+	h.Set("Idempotency-Key", w.key)
 	s.stats.add(func(st *Stats) { st.Attempts++ })
 	resp, x, err := c.send(ctx, method, cur.url, body, h, s)
 	if err != nil {
@@ -164,22 +164,51 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
 }
 
-// encodeWrite renders the write of next over cur in the given mode: the
-// method, the body and its content type. A merge patch that cannot express
-// a null falls back to a guarded JSON Patch.
-func encodeWrite(cur, next []byte, mode WriteMode) (string, []byte, string, error) {
-	switch mode {
+// encodeWrite renders the write of next over cur as the call's write mode
+// asks: the method, the body and its content type. A merge patch that
+// cannot express a null falls back to a guarded JSON Patch. A patch carries
+// the version field, when there is one, so that it stays conditional.
+func encodeWrite(cur *doc, next []byte, s *settings) (string, []byte, string, error) {
+	switch s.writeMode {
 	case WriteMergePatch:
-		body, err := mergeMergePatch(cur, next)
+		body, err := mergeMergePatch(cur.raw, next)
+		if err == nil {
+			body, err = withPatchVersion(body, cur, s)
+		}
 		if !errors.Is(err, errMergePatchNull) {
 			return http.MethodPatch, body, "application/merge-patch+json", err
 		}
 		fallthrough
 	case WriteJSONPatch:
-		body, err := mergeJSONPatch(cur, next)
+		body, err := mergeJSONPatch(cur.raw, next)
+		if err == nil && cur.hasField {
+			body, err = withVersionTest(body, cur, s)
+		}
 		return http.MethodPatch, body, "application/json-patch+json", err
 	}
 	return http.MethodPut, next, "application/json", nil
+}
+
+// withPatchVersion sets the version field in a merge patch.
+func withPatchVersion(patch []byte, cur *doc, s *settings) ([]byte, error) {
+	if !cur.hasField {
+		return patch, nil
+	}
+	tree, err := decodeJSON(patch)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
+}
+
+// withVersionTest puts a test of the version field first in a JSON Patch.
+func withVersionTest(patch []byte, cur *doc, s *settings) ([]byte, error) {
+	var ops []patchOp
+	if err := json.Unmarshal(patch, &ops); err != nil {
+		return nil, err
+	}
+	test := patchOp{Op: "test", Path: jsonptr.Format(s.versionField), Value: mustRaw(cur.field)}
+	return json.Marshal(append([]patchOp{test}, ops...))
 }
 
 // written builds the state after a successful write: the answer's body when
@@ -187,10 +216,7 @@ func encodeWrite(cur, next []byte, mode WriteMode) (string, []byte, string, erro
 // validators.
 func (c *Client) written(url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
 	body, err := c.readDocument(resp)
-	if err != nil {
-		return nil, err
-	}
-	if isObject(body) {
+	if err == nil && isObject(body) { // else the write landed all the same: keep what was sent
 		if d, err := newDoc(url, resp.Header, body, s); err == nil {
 			return d, nil
 		}
@@ -206,30 +232,40 @@ type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 // write lands, nothing is left to write, or retrying cannot help.
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
-	var next []byte
+	var w pending
 	for attempt := 1; ; attempt++ {
-		if next == nil {
-			var err error
-			if next, err = c.plan(ctx, plan, cur, attempt, s); err != nil || next == nil {
+		if w.body == nil {
+			next, err := c.plan(ctx, plan, cur, attempt, s)
+			if err != nil || next == nil {
 				return cur, err
 			}
+			w = pending{body: next, key: newIdempotencyKey()}
 		}
-		out, err := c.write(ctx, cur, next, s)
+		out, err := c.write(ctx, cur, w, s)
 		if err != nil || out.conflict == nil {
 			return out.doc, err
 		}
+		w.ambiguous = w.ambiguous || out.ambiguous
 		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
 			return nil, err
 		}
 		if out.conflict.Kind == KindBusy {
-			continue // resend the same write, unchanged
+			continue // resend the same write, unchanged, with the same key
 		}
 		fresh, err := c.refresh(ctx, cur, out.conflict, s)
-		if err != nil || (out.ambiguous && landed(cur, next, fresh)) {
+		if err != nil || (w.ambiguous && landed(cur, w.body, fresh)) {
 			return fresh, err
 		}
-		cur, next = fresh, nil
+		cur, w = fresh, pending{}
 	}
+}
+
+// pending is a planned write: the document, the Idempotency-Key it carries
+// on every send, and whether an earlier send may have landed unseen.
+type pending struct {
+	body      []byte
+	key       string
+	ambiguous bool
 }
 
 // plan runs the planner and pins the version field.
@@ -269,16 +305,30 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 }
 
 // refresh returns the server's current state after a version conflict: the
-// representation the conflict carried when it has one with a usable
-// version, else a fresh read.
+// representation the conflict carried, when the answer says it is one (its
+// Content-Location names the resource, RFC 9110 section 8.7) and it has a
+// usable version; else a fresh read.
 func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings) (*doc, error) {
-	if len(ce.Current) > 0 {
+	if len(ce.Current) > 0 && !ce.BodyTruncated && sameResource(ce.Header.Get("Content-Location"), cur.url) {
 		d, err := newDoc(cur.url, ce.Header, ce.Current, s)
 		if err == nil && d.version() != "" {
 			return d, nil
 		}
 	}
 	return c.read(ctx, cur.url, s)
+}
+
+// sameResource reports whether a Content-Location names the resource at
+// target.
+func sameResource(loc, target string) bool {
+	if loc == "" {
+		return false
+	}
+	t, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	return resolveURL(target, loc) == t.String()
 }
 
 // landed reports whether fresh already holds every change that next made to

@@ -26,7 +26,7 @@ type Hooks struct {
 // Attempt describes one HTTP request, for [Hooks.OnAttempt].
 type Attempt struct {
 	Method string
-	URL    string // without user info and query
+	URL    string // scheme, host and path: no user info, query or fragment
 	Retry  int    // 0 for the first try of a request, then 1, 2, ... for transient retries
 }
 
@@ -102,11 +102,17 @@ func (c *Client) onAttempt(req *http.Request, retry int) {
 	if !logging && c.hooks.OnAttempt == nil {
 		return
 	}
-	a := Attempt{Method: req.Method, URL: redactURL(req.URL), Retry: retry}
+	a := Attempt{Method: req.Method, URL: logURL(req.URL), Retry: retry}
 	c.logger.DebugContext(req.Context(), "occ: request", "method", a.Method, "url", a.URL, "retry", retry)
 	if c.hooks.OnAttempt != nil {
 		c.hooks.OnAttempt(req.Context(), a)
 	}
+}
+
+// logURL renders u for logs and hooks: scheme, host and path only, since a
+// query may carry personal data as well as secrets.
+func logURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 }
 
 // reasonOf names the retry a conflict leads to.

@@ -168,10 +168,11 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 // the call's [Merger] for the document to resubmit given base, mine and
 // theirs, then loops like [Modify]. The default merger is [ThreeWay], which
 // keeps every non-overlapping edit and returns a [*MergeConflictError] for
-// true conflicts; [LastWriteWins] overwrites theirs. A base without a
-// version (no ETag, Last-Modified or version field) is merged with a fresh
-// read before the first write. Errors are those of [Modify], and the
-// merger's.
+// true conflicts; [LastWriteWins] overwrites theirs. The write is
+// conditioned on base's ETag or LastModified, or on the version field in
+// base.Raw; base.Version is informational. A base with nothing to condition
+// on (say, built by hand) is merged with a fresh read before the first
+// write. Errors are those of [Modify], and the merger's.
 func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
 	s, err := c.callSettings(opts)
 	if err != nil {
@@ -182,7 +183,7 @@ func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], d
 		return Versioned[T]{}, err
 	}
 	cur := b
-	if b.version() == "" {
+	if _, err := conditions(b, s); err != nil { // nothing to condition on: merge onto a fresh read
 		if cur, err = c.read(ctx, url, s); err != nil {
 			return Versioned[T]{}, err
 		}
@@ -333,18 +334,24 @@ func (c *Client) created(url string, resp *http.Response, sent []byte, s *settin
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's
-// Location when it names one, else at url. Without [WithAdoptExisting] it
-// is called only when an earlier try of the create may have landed unseen,
-// and returns the document only if it holds everything that was sent: then
-// the duplicate is the create itself, whose answer was lost.
+// Location when it names one, else, for a PUT create, at url (a POST's url
+// is the collection, not the document). Without [WithAdoptExisting] it is
+// called only when an earlier try of the create may have landed unseen, and
+// returns the document only if it holds everything that was sent: then the
+// duplicate is the create itself, whose answer was lost.
 func (c *Client) adopt(ctx context.Context, url string, sent []byte, ce *ConflictError, s *settings) (*doc, error) {
 	if loc := ce.Header.Get("Location"); loc != "" {
 		url = resolveURL(url, loc)
+	} else if s.createMethod != http.MethodPut {
+		return nil, ce
 	}
 	d, err := c.read(ctx, url, s)
-	if err != nil || s.adoptExisting {
-		s.stats.add(func(st *Stats) { st.Adopted = err == nil })
-		return d, err
+	if err != nil {
+		return nil, err
+	}
+	if s.adoptExisting {
+		s.stats.add(func(st *Stats) { st.Adopted = true })
+		return d, nil
 	}
 	if landed(&doc{parsed: map[string]any{}}, sent, d) {
 		return d, nil

@@ -219,8 +219,8 @@ const (
 	WriteJSONPatch
 )
 
-// WithWriteMode sets how writes are sent. The default is [WritePut]. PATCH
-// writes carry a fresh Idempotency-Key, kept across transient retries.
+// WithWriteMode sets how writes are sent. The default is [WritePut]. Every
+// write carries an Idempotency-Key, the same on every resend of it.
 func WithWriteMode(m WriteMode) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if m < WritePut || m > WriteJSONPatch {
@@ -248,8 +248,9 @@ func WithVersionField(pointer string) SharedOption {
 }
 
 // WithVersionIfMatch makes writes also carry the version field's value as
-// If-Match: "<value>", for APIs that take a body version as an entity tag.
-// The default is false.
+// If-Match: "<value>", for APIs that take a body version as an entity tag
+// and send no ETag (an ETag, when sent, is what If-Match carries). The
+// default is false.
 func WithVersionIfMatch(on bool) SharedOption {
 	return sharedOption(func(s *settings) error {
 		s.versionIfMatch = on

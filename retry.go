@@ -3,6 +3,8 @@ package occ
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -73,9 +75,9 @@ type Budget struct {
 // NewBudget returns a full budget of max retries that earns perCall tokens
 // for every operation's first attempt. For example NewBudget(100, 0.2)
 // allows a burst of 100 retries and, in the long run, one retry for every
-// five operations. max must be at least 1 and perCall at least 0.
+// five operations. max must be at least 1 and perCall finite and at least 0.
 func NewBudget(max int, perCall float64) (*Budget, error) {
-	if max < 1 || perCall < 0 {
+	if max < 1 || !(perCall >= 0) || math.IsInf(perCall, 1) {
 		return nil, errors.New("occ: NewBudget: max must be at least 1 and perCall at least 0")
 	}
 	return &Budget{tokens: float64(max), max: float64(max), earn: perCall}, nil
@@ -161,10 +163,14 @@ func transientStatus(code int) bool {
 }
 
 // newTransport builds the transient-retry layer over the client's
-// *http.Client. It never logs on its own.
+// *http.Client. It never logs on its own, and never closes the idle
+// connections of a transport the caller may share with the rest of its
+// program (go-retryablehttp does on every give-up).
 func (c *Client) newTransport() *retryablehttp.Client {
+	hc := *c.hc
+	hc.Transport = keepIdle{c.hc.Transport}
 	return &retryablehttp.Client{
-		HTTPClient:   c.hc,
+		HTTPClient:   &hc,
 		RetryMax:     c.transientMax,
 		CheckRetry:   c.checkRetry,
 		Backoff:      c.transientWait,
@@ -175,11 +181,28 @@ func (c *Client) newTransport() *retryablehttp.Client {
 	}
 }
 
+// keepIdle is a RoundTripper without CloseIdleConnections, so that
+// http.Client.CloseIdleConnections leaves the transport's pool alone.
+type keepIdle struct{ rt http.RoundTripper }
+
+// RoundTrip sends req through the wrapped transport, or
+// http.DefaultTransport when the caller's client had none (as net/http
+// would).
+func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
+	if k.rt == nil {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	return k.rt.RoundTrip(req)
+}
+
 // checkRetry is the transient retry policy: connection errors and 429, 502,
 // 503 and 504 answers are retried when the request is safe to replay, the
 // wait the server asks for fits the client's cap and the context's deadline,
 // and the transient budget allows it.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if err == nil && !transientStatus(resp.StatusCode) {
+		return false, nil // an answer: whatever the context says now, it stands
+	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -190,8 +213,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if !c.transientFailure(ctx, x, resp, err) || !x.replayable || x.retries >= c.transientMax {
 		return false, nil
 	}
-	if !c.waitFits(ctx, resp) || !c.transientBudget.withdraw() {
+	if !c.waitFits(ctx, resp) {
 		return false, nil
+	}
+	if !c.transientBudget.withdraw() {
+		if err != nil {
+			return false, fmt.Errorf("%w: %w", ErrBudgetExhausted, err)
+		}
+		return false, ErrBudgetExhausted
 	}
 	x.retries++
 	c.logRetry(ctx, "transient", x.retries, resp, err)
@@ -243,7 +272,8 @@ func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Respo
 // conflictWait is how long to wait before retrying after a conflict: the
 // server's Retry-After, within the cap, else the call's backoff.
 func (c *Client) conflictWait(s *settings, attempt int, ce *ConflictError) (time.Duration, bool) {
-	if d, ok := retryAfter(ce.Header, time.Now); ok {
+	if d, ok := retryAfter(ce.Header, time.Now); ok || ce.RetryAfter > 0 {
+		d = max(d, ce.RetryAfter) // the header's, or one the body gave
 		return d, d <= c.maxRetryAfter
 	}
 	return s.backoff.Backoff(attempt), true

@@ -82,24 +82,27 @@ func (s *Store) unmodifiedSinceHolds(value string, cur *resource) bool {
 func (s *Store) checkWritePreconditions(r *http.Request, path string, cur *resource) *response {
 	if values := r.Header.Values("If-Match"); len(values) > 0 {
 		if !s.ifMatchHolds(values, cur) {
-			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, cur, "If-Match does not match the current ETag of "+path)
+			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, path, cur, "If-Match does not match the current ETag of "+path)
 		}
 	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && s.cfg.lastModified {
 		if !s.unmodifiedSinceHolds(ius, cur) {
-			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, cur, path+" has been modified since "+ius)
+			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, path, cur, path+" has been modified since "+ius)
 		}
 	}
 	if values := r.Header.Values("If-None-Match"); len(values) > 0 && !s.ifNoneMatchHolds(values, cur) {
-		return s.preconditionFailed(http.StatusPreconditionFailed, codeAlreadyExists, cur, "a resource already exists at "+path)
+		return s.preconditionFailed(http.StatusPreconditionFailed, codeAlreadyExists, path, cur, "a resource already exists at "+path)
 	}
 	return nil
 }
 
 // preconditionFailed answers a failed precondition with status: the current
 // representation with [WithCurrentInConflict], a problem with code otherwise.
-func (s *Store) preconditionFailed(status int, code string, cur *resource, detail string) *response {
+func (s *Store) preconditionFailed(status int, code, path string, cur *resource, detail string) *response {
 	if s.cfg.currentInConflict && cur != nil {
-		return s.docResponse(status, cur)
+		resp := s.docResponse(status, cur)
+		// RFC 9110 section 8.7: the body is the current representation of path.
+		resp.header.Set("Content-Location", path)
+		return resp
 	}
 	return problemResponse(status, code, detail)
 }

@@ -161,7 +161,8 @@ func WithPreconditionStatus(code int) Option {
 
 // WithCurrentInConflict makes a failed precondition answer carry the current
 // representation (application/json) with its ETag and Last-Modified headers
-// instead of a problem body, when on is true. A version-field conflict keeps
+// and a Content-Location naming the resource (RFC 9110 section 8.7) instead
+// of a problem body, when on is true. A version-field conflict keeps
 // its problem body but gains those headers. It is off by default.
 func WithCurrentInConflict(on bool) Option {
 	return optionFunc(func(c *config) error {
