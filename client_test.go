@@ -589,3 +589,16 @@ func TestVersionIfMatchDoesNotReplaceAnETag(t *testing.T) {
 	require.Len(t, reqs, 1)
 	assert.Equal(t, `"1"`, reqs[0].Header.Get("If-Match"))
 }
+
+func TestAnAnswerStandsWhenTheContextEndsAfterIt(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	api.then(api.pass, func(w http.ResponseWriter, r *http.Request) {
+		api.pass(w, r)
+		cancel() // the write landed and was answered; then the caller gives up
+	})
+	c := memClient(t, api)
+	got, err := Modify(ctx, c, itemURL, incr)
+	require.NoError(t, err, "reporting failure would invite a second, duplicate write")
+	assert.Equal(t, 2, got.Count)
+}
