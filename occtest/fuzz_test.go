@@ -17,8 +17,8 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add(uint8(1), "/a", "application/merge-patch+json", `{"n":null}`, `W/"1"`)
 	f.Add(uint8(1), "/a", "application/json-patch+json", `[{"op":"copy","from":"","path":"/x"}]`, `*`)
 	f.Add(uint8(2), "/", "text/plain", strings.Repeat("[", 20000), "")
-	f.Add(uint8(1), "/a", "application/json-patch+json", strings.Repeat("[", 200000), "")
-	f.Add(uint8(1), "/a", "application/json-patch+json", `[{"op":"add","path":"/x","value":`+strings.Repeat("[", 200000)+`}]`, "")
+	f.Add(uint8(1), "/a", "application/json-patch+json", strings.Repeat("[", 20000), "")
+	f.Add(uint8(1), "/a", "application/json-patch+json", `[{"op":"add","path":"/x","value":`+strings.Repeat("[", 20000)+`}]`, "")
 	f.Add(uint8(3), "/a/", "", `{}`, `"1", W/"2"`)
 	f.Fuzz(func(t *testing.T, m uint8, path, contentType, body, ifMatch string) {
 		methods := []string{"PUT", "PATCH", "POST", "DELETE", "GET"}
