@@ -297,7 +297,7 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
 		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
-	c.noteRetry(ctx, s, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
+	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
 	if err := sleep(ctx, d); err != nil {
 		return fmt.Errorf("%w: %w", err, ce)
 	}

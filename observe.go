@@ -77,7 +77,7 @@ func (c *Client) noteConflict(ctx context.Context, s *settings, ce *ConflictErro
 }
 
 // noteRetry logs and reports a conflict-loop retry.
-func (c *Client) noteRetry(ctx context.Context, _ *settings, r Retry) {
+func (c *Client) noteRetry(ctx context.Context, r Retry) {
 	c.logger.DebugContext(ctx, "occ: retrying", "reason", r.Reason, "attempt", r.Attempt, "wait", r.Wait)
 	if c.hooks.OnRetry != nil {
 		c.hooks.OnRetry(ctx, r)

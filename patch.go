@@ -76,16 +76,9 @@ func clonePath(path []string) []string {
 	return append([]string(nil), path...)
 }
 
-// applyChanges applies changes to doc, a decoded JSON object, creating
-// missing parent objects and replacing parents that are not objects. It
-// returns the changed document.
-func applyChanges(doc any, changes []change) any {
-	for _, c := range changes {
-		doc = applyChange(doc, c.path, c)
-	}
-	return doc
-}
-
+// applyChange sets (or removes) the value at path in node, a decoded JSON
+// value, creating missing parent objects and replacing parents that are not
+// objects. It returns the changed node.
 func applyChange(node any, path []string, c change) any {
 	if len(path) == 0 {
 		return c.value

@@ -104,3 +104,11 @@ func deepCopy(v any) any {
 	}
 	return v
 }
+
+// applyChanges applies changes to doc in order, as a test would by hand.
+func applyChanges(doc any, changes []change) any {
+	for _, c := range changes {
+		doc = applyChange(doc, c.path, c)
+	}
+	return doc
+}
