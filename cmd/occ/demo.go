@@ -530,14 +530,16 @@ func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	fmt.Fprintf(out, "   the read meets 503 with Retry-After: %s (honoured); the write lands but its answer is lost to a reset\n", ra)
 	var st occ.Stats
 	start := time.Now()
-	if _, err := occ.Modify(ctx, c, srv.URL+"/counters/1", increment, occ.WithStats(&st)); err != nil {
-		return err
+	_, err = occ.Modify(ctx, c, srv.URL+"/counters/1", increment, occ.WithStats(&st))
+	if !errors.Is(err, occ.ErrAmbiguous) {
+		return fmt.Errorf("want ErrAmbiguous, got %v", err)
 	}
 	n, err := storedCount(srv, "/counters/1")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "   the 412 answered the resent write: the refresh shows our write already landed, so nothing is written twice")
+	fmt.Fprintln(out, "   the 412 answered the resent write: occ cannot tell its own landed write from another writer's,")
+	fmt.Fprintln(out, "   so it neither applies the increment again nor acknowledges it: ErrAmbiguous")
 	fmt.Fprintf(out, "   count 5 -> %d: incremented once, not twice (writes %d, transient retries %d, reads %d, %v)\n",
 		n, st.Attempts, st.TransientRetries, st.Reads, time.Since(start).Round(time.Millisecond))
 	if n != 6 || st.TransientRetries < 2 {
