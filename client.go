@@ -127,7 +127,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	if ce := parseConflict(resp, c.errs.answering(isCreateIfAbsent(req))); ce != nil {
 		c.noteConflict(req.Context(), nil, ce)
 		return nil, ce
 	}

@@ -306,7 +306,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return c.created(url, resp, body, s)
 		}
-		ce := parseConflict(resp, &c.errs)
+		ce := parseConflict(resp, c.errs.answering(true))
 		if ce == nil {
 			return nil, newStatusError(resp, &c.errs)
 		}
