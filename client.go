@@ -131,7 +131,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	if ce := parseConflict(resp, c.errs.answering(isCreateIfAbsent(req))); ce != nil {
 		c.noteConflict(req.Context(), nil, ce)
 		return nil, ce
 	}
@@ -147,24 +147,25 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, fmt.Errorf("%w: %w", redactError(err), newStatusError(resp, &c.errs))
+		return nil, fmt.Errorf("%w: %w", c.redactError(err), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, redactURL(req.URL), redactError(err))
+		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))
 	}
 	return resp, nil
 }
 
-// redactError redacts the URL that net/http puts in its *url.Error, so
-// that no secret query value leaves in an error's text.
-func redactError(err error) error {
+// redactError redacts, by the client's list, the URL that net/http puts in
+// its *url.Error, so that no secret query value leaves in an error's text.
+func (c *Client) redactError(err error) error {
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			ue.URL = redactURL(u)
-		} else {
-			ue.URL = "REDACTED"
-		}
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		ue.URL = c.errs.redactURL(u)
+	} else {
+		ue.URL = redactURLText(ue.URL)
 	}
 	return err
 }

@@ -441,10 +441,12 @@ func TestModifyPreservesTheBytesOfUntouchedMembers(t *testing.T) {
 
 func TestLyingContentLengthIsAnError(t *testing.T) {
 	api := newFakeAPI(`{}`)
-	api.then(reply(200, `{"name":"a"}`, "Content-Length", "100", "ETag", `"1"`))
+	lie := reply(200, `{"name":"a"}`, "Content-Length", "100", "ETag", `"1"`)
+	api.then(lie, lie, lie, lie, lie)
 	c := memClient(t, api)
 	_, err := Get[item](context.Background(), c, itemURL)
-	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "after the 4 transient retries")
+	assert.Equal(t, 5, api.count(http.MethodGet))
 }
 
 func TestWithHTTPClientCopiesAndKeepsTheCallersClient(t *testing.T) {

@@ -153,17 +153,17 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 	}
 	h.Set("Content-Type", ctype)
 	h.Set("Idempotency-Key", w.key)
-	resp, out, err := c.sendWrite(ctx, method, cur.url, body, h, s)
+	resp, out, err := c.sendWrite(ctx, method, cur.url, body, h, s, false)
 	if resp != nil {
 		out.doc, err = c.written(cur.url, resp, next, s)
 	}
 	return out, err
 }
 
-// sendWrite sends a write and sorts its answer: a success (the response,
-// its body unread), a conflict, or an error. A write never follows a
-// redirect, so a success is the write's own 2xx.
-func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte, h http.Header, s *settings) (*http.Response, outcome, error) {
+// sendWrite sends a write, a create when creating, and sorts its answer: a
+// success (the response, its body unread), a conflict, or an error. A write
+// never follows a redirect, so a success is the write's own 2xx.
+func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte, h http.Header, s *settings, creating bool) (*http.Response, outcome, error) {
 	s.stats.add(func(st *Stats) { st.Attempts++ })
 	resp, x, err := c.send(ctx, method, url, body, h, s)
 	out := outcome{applied: x.ambiguous}
@@ -174,7 +174,7 @@ func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte,
 		out.answered = true
 		return resp, out, nil
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	if ce := parseConflict(resp, c.errs.answering(creating)); ce != nil {
 		c.noteConflict(ctx, s, ce)
 		out.conflict, out.answered = ce, authoritative(resp, ce)
 		return nil, out, nil

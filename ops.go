@@ -301,7 +301,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 	w := pending{body: body, key: h.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
 	for attempt := 1; ; attempt++ {
-		resp, out, err := c.sendWrite(ctx, s.createMethod, url, body, h, s)
+		resp, out, err := c.sendWrite(ctx, s.createMethod, url, body, h, s, true)
 		w.note(out, s)
 		switch {
 		case err != nil:

@@ -117,7 +117,7 @@ func closedURL(t *testing.T) string {
 }
 
 func TestSecretsNeverLeaveInAnyText(t *testing.T) {
-	query := "?api_key=s3cret-1&access_token=s3cret-2&X-Amz-Signature=s3cret-3&assignee=ann&sort_key=name"
+	query := "?api_key=s3cret-1&access_token=s3cret-2&X-Amz-Signature=s3cret-3&tenant_pin=s3cret-4&assignee=ann&sort_key=name"
 	var hooked []string
 	hooks := occ.Hooks{
 		OnRetry: func(_ context.Context, r occ.Retry) {
@@ -126,7 +126,7 @@ func TestSecretsNeverLeaveInAnyText(t *testing.T) {
 			}
 		},
 	}
-	c, err := occ.New(occ.WithTransientRetries(1, noWait), occ.WithHooks(hooks))
+	c, err := occ.New(occ.WithTransientRetries(1, noWait), occ.WithHooks(hooks), occ.WithRedactedParams("tenant_pin"))
 	require.NoError(t, err)
 	_, err = occ.GetJSON(context.Background(), c, closedURL(t)+"/items/1"+query)
 	require.Error(t, err)
@@ -135,5 +135,7 @@ func TestSecretsNeverLeaveInAnyText(t *testing.T) {
 	require.NotEmpty(t, hooked, "the refused connection was retried")
 	for _, text := range append(hooked, err.Error()) {
 		assert.NotContains(t, text, "s3cret")
+		assert.Contains(t, text, "assignee=ann", "ordinary parameters stay readable")
+		assert.Contains(t, text, "sort_key=name")
 	}
 }

@@ -288,7 +288,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands
 	}
-	err = redactError(err) // before any hook or log sees it
+	err = c.redactError(err) // before any hook or log sees it
 	x := exchangeFrom(ctx)
 	if x == nil {
 		return false, ctx.Err()
