@@ -3,6 +3,7 @@ package occtest
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,8 +63,11 @@ var ErrConnectionReset = fmt.Errorf("occtest: connection reset: %w", syscall.ECO
 // process through h, with no network and no goroutines, so that it works
 // inside a testing/synctest bubble. A handler that panics with
 // [http.ErrAbortHandler] yields [ErrConnectionReset] and no response, as a
-// reset connection would; any other panic propagates. Transport is safe for
-// concurrent use if h is.
+// reset connection would, unless it had flushed its headers: then the
+// response comes back and reading its body fails with io.ErrUnexpectedEOF
+// after the bytes sent (a [Fault] with Truncate). A request whose context
+// ends before the handler flushed an answer fails with the context's error.
+// Any other panic propagates. Transport is safe for concurrent use if h is.
 func Transport(h http.Handler) http.RoundTripper {
 	return transport{h: h}
 }
@@ -80,13 +84,25 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	rec := httptest.NewRecorder()
-	if err := serveInProcess(t.h, rec, serverRequest(req)); err != nil {
+	err := serveInProcess(t.h, rec, serverRequest(req))
+	if err != nil && !rec.Flushed {
 		return nil, err
+	}
+	if ctxErr := req.Context().Err(); ctxErr != nil && !rec.Flushed {
+		return nil, ctxErr // the client gave up before an answer came
 	}
 	resp := rec.Result()
 	resp.Request = req
+	if err != nil { // aborted after the headers: the body is cut short
+		resp.Body = io.NopCloser(io.MultiReader(resp.Body, errReader{io.ErrUnexpectedEOF}))
+	}
 	return resp, nil
 }
+
+// errReader is a reader that fails with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // serverRequest turns a client request into the one a handler would see.
 func serverRequest(req *http.Request) *http.Request {

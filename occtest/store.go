@@ -25,16 +25,17 @@ var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 type Store struct {
 	cfg config
 
-	mu          sync.Mutex
-	res         map[string]*resource
-	gone        map[string]int64 // last version of deleted resources
-	seq         map[string]int64 // last id handed out per POST collection
-	clock       time.Time
-	faults      []Fault
-	idem        map[string]*idemEntry
-	beforeWrite func(r *http.Request)
-	requests    []Request
-	writes      int
+	mu       sync.Mutex
+	res      map[string]*resource
+	gone     map[string]int64 // last version of deleted resources
+	seq      map[string]int64 // last id handed out per POST collection
+	clock    time.Time
+	faults   []Fault
+	chaos    *chaos
+	idem     map[string]*idemEntry
+	hook     writeHook
+	requests []Request
+	writes   int
 }
 
 // resource is one stored document with its version metadata.
@@ -127,17 +128,6 @@ func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 		return fmt.Errorf("occtest: Update %s: %w", path, err)
 	}
 	return nil
-}
-
-// BeforeWrite registers fn to be called before each PUT, PATCH, POST or
-// DELETE is evaluated, outside the store's lock, so that a test can slip a
-// competing write ([Store.Set], [Store.Update]) in between the client's read
-// and its write. The request's body can be read again. A later call replaces
-// fn; nil removes it. fn may be called from several goroutines at once.
-func (s *Store) BeforeWrite(fn func(r *http.Request)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.beforeWrite = fn
 }
 
 // Writes returns how many writes the store has applied over HTTP: successful
