@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,11 +131,17 @@ func httptestRequest(t *testing.T, method, path, body string) *http.Request {
 func TestInjectRejectsInvalidFaults(t *testing.T) {
 	t.Parallel()
 	for name, f := range map[string]occtest.Fault{
-		"nothing to do":       {Path: "/a"},
-		"status and reset":    {Status: 503, Reset: true},
-		"two resets":          {Reset: true, ResetAfterWrite: true},
-		"negative times":      {Status: 503, Times: -1},
-		"status out of range": {Status: 1000},
+		"nothing to do":                   {Path: "/a"},
+		"status and reset":                {Status: 503, Reset: true},
+		"two resets":                      {Reset: true, ResetAfterWrite: true},
+		"negative times":                  {Status: 503, Times: -1},
+		"status out of range":             {Status: 1000},
+		"after-write status out of range": {StatusAfterWrite: 99},
+		"status twice":                    {Status: 503, StatusAfterWrite: 502},
+		"truncate and reset":              {Truncate: true, ResetAfterWrite: true},
+		"claim without truncate":          {Status: 200, ClaimLength: 10},
+		"negative claim":                  {Truncate: true, ClaimLength: -1},
+		"negative delay":                  {Delay: -time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := occtest.NewStore()
