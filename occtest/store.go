@@ -99,11 +99,14 @@ func (s *Store) Get(path string) (doc []byte, etag string, ok bool) {
 }
 
 // Update is a competing writer: under the store's lock it decodes the
-// document at path (numbers as float64, as encoding/json does), calls fn to
-// modify it in place, and stores the result with a new version, even if fn
-// changed nothing. fn must not call methods of s. Uniqueness and transition
-// rules are not checked. It returns an error if there is no resource at path
-// or the modified document cannot be encoded.
+// document at path, calls fn to modify it in place, and stores the result
+// with a new version, even if fn changed nothing. Numbers reach fn as
+// [json.Number], so that every number fn leaves alone keeps its exact text
+// (12345678901234567890 stays as written); fn may store any value
+// encoding/json can encode, such as int, float64 or json.Number. fn must not
+// call methods of s. Uniqueness and transition rules are not checked. It
+// returns an error if there is no resource at path or the modified document
+// cannot be encoded.
 func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,8 +114,8 @@ func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 	if r == nil {
 		return fmt.Errorf("occtest: Update: no resource at %s", path)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(r.raw, &doc); err != nil {
+	doc, err := decodeObject(r.raw)
+	if err != nil {
 		return fmt.Errorf("occtest: Update %s: %w", path, err)
 	}
 	fn(doc)
