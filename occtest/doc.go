@@ -36,5 +36,5 @@
 //		// srv.Writes and srv.Requests (each with its answer's Status).
 //	}
 //
-// The Store example runs this with occ.
+// The example of [Store.BeforeNextWrite] runs this with occ.
 package occtest
