@@ -413,15 +413,21 @@ func TestCancelWhileTheServerHangs(t *testing.T) {
 // with an Idempotency-Key on a reused connection), or the 412 that follows
 // would look like someone else's write and the change would apply twice.
 func TestLostAnswerOverARealConnectionAppliesOnce(t *testing.T) {
-	srv := occtest.NewServer()
-	defer srv.Close()
-	require.NoError(t, srv.Set("/counters/1", []byte(`{"count":5}`)))
-	srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
-	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait), occ.WithBackoff(noWait))
-	require.NoError(t, err)
-	_, err = occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
-	assert.ErrorIs(t, err, occ.ErrAmbiguous, "the resend met 412: occ cannot know it was its own write")
-	assert.Equal(t, 1, srv.Writes())
-	got, _, _ := srv.Get("/counters/1")
-	assert.JSONEq(t, `{"count":6}`, string(got), "applied once")
+	for _, honours := range []bool{true, false} {
+		srv := occtest.New(t, occtest.WithIdempotencyKeys(honours))
+		require.NoError(t, srv.Set("/counters/1", []byte(`{"count":5}`)))
+		srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait), occ.WithBackoff(noWait))
+		require.NoError(t, err)
+		got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
+		if honours {
+			require.NoError(t, err, "the resend with the same key was answered with the first answer")
+			assert.Equal(t, 6, got.Count)
+		} else {
+			assert.ErrorIs(t, err, occ.ErrAmbiguous, "the resend met 412: occ cannot know it was its own write")
+		}
+		assert.Equal(t, 1, srv.Writes())
+		doc, _, _ := srv.Get("/counters/1")
+		assert.JSONEq(t, `{"count":6}`, string(doc), "applied once")
+	}
 }
