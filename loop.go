@@ -137,7 +137,7 @@ type outcome struct {
 	doc      *doc           // the new state, on success
 	conflict *ConflictError // the conflict, if the server refused
 	applied  bool           // a send of the write may have been applied unseen
-	answered bool           // the server's own answer arrived (see authoritative)
+	answered bool           // a success, or a conflict that proves the fate of every send (see provesFate)
 }
 
 // write sends w over cur, conditioned on cur's version.
@@ -176,10 +176,9 @@ func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte,
 	}
 	if ce := parseConflict(resp, c.errs.answering(creating)); ce != nil {
 		c.noteConflict(ctx, s, ce)
-		out.conflict, out.answered = ce, authoritative(resp, ce)
+		out.conflict, out.answered = ce, provesFate(ce)
 		return nil, out, nil
 	}
-	out.answered = authoritative(resp, nil)
 	return nil, out, newStatusError(resp, &c.errs)
 }
 
