@@ -512,9 +512,10 @@ func mergeLastWriteWins(ctx context.Context, c *occ.Client, url string, out io.W
 }
 
 // transientFaults injects a 503 with Retry-After into a read and a lost
-// response into a write, and checks occ retries both and increments once.
+// response into a write, on a server that ignores Idempotency-Key, and
+// checks occ retries both and increments once.
 func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
-	srv := occtest.NewServer()
+	srv := occtest.NewServer(occtest.WithIdempotencyKeys(false))
 	defer srv.Close()
 	if err := srv.Set("/counters/1", []byte(`{"count":5}`)); err != nil {
 		return err
@@ -527,7 +528,7 @@ func transientFaults(ctx context.Context, cfg demoConfig, out io.Writer) error {
 	srv.Inject(occtest.Fault{Method: http.MethodGet, Path: "/counters/1", Status: http.StatusServiceUnavailable,
 		Header: http.Header{"Retry-After": {ra}}, Body: "overloaded"})
 	srv.Inject(occtest.Fault{Method: http.MethodPut, Path: "/counters/1", ResetAfterWrite: true})
-	fmt.Fprintf(out, "   the read meets 503 with Retry-After: %s (honoured); the write lands but its answer is lost to a reset\n", ra)
+	fmt.Fprintf(out, "   the server ignores Idempotency-Key; the read meets 503 with Retry-After: %s (honoured); the write lands but its answer is lost to a reset\n", ra)
 	var st occ.Stats
 	start := time.Now()
 	_, err = occ.Modify(ctx, c, srv.URL+"/counters/1", increment, occ.WithStats(&st))
