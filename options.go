@@ -76,7 +76,6 @@ type settings struct {
 // defaultSettings are the settings of a client made with no options.
 func defaultSettings() settings {
 	return settings{
-		maxAttempts:  defaultMaxAttempts,
 		backoff:      defaultConflictBackoff,
 		merger:       ThreeWay(),
 		createMethod: http.MethodPut,
@@ -108,8 +107,12 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxAttempts bounds how many writes one operation makes, the first
-// included; it must be at least 1. The default is 10. Transient retries
-// underneath (see [WithTransientRetries]) do not count.
+// included; it must be at least 1. The default is no bound: an operation
+// goes on while the resource makes progress (each version conflict finds it
+// at a newer version) and the context allows, and gives up with
+// [ErrAttemptsExhausted] after 10 retries that made no progress (busy
+// answers, or conflicts that found the version unchanged). Transient
+// retries underneath (see [WithTransientRetries]) do not count.
 func WithMaxAttempts(n int) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if n < 1 {
