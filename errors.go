@@ -185,6 +185,7 @@ type ConflictError struct {
 
 	hints         []string // extra codes a parser found, used to classify
 	create        bool     // the answer is to a create-if-absent
+	createKnown   bool     // create was decided by occ's parser
 	statusMessage bool     // Message came from the status line's reason phrase
 }
 
@@ -327,7 +328,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 		return nil
 	}
 	ce := readConflict(resp, s)
-	ce.create = s.isCreate(resp)
+	ce.create, ce.createKnown = s.isCreate(resp), true
 	ce.Kind = s.classify(resp, ce)
 	return ce
 }

@@ -94,6 +94,9 @@ func TestCreateAdoptsOnA409ToCreateIfAbsent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "existing", got.Value.Name)
 			assert.True(t, st.Adopted)
+			puts, _ := api.requests(http.MethodPut)
+			require.Len(t, puts, 1)
+			assert.Equal(t, !rewrite, puts[0].Header.Get("If-None-Match") == "*", "what the server saw")
 		})
 	}
 }
@@ -171,10 +174,21 @@ func TestErrorTextRedactsHandMadeURLs(t *testing.T) {
 	t.Parallel()
 	ce := &ConflictError{StatusCode: 409, Method: "PUT", URL: "https://api.example.com/x?access_token=s3cr3t&page=1"}
 	se := &StatusError{StatusCode: 400, Method: "PUT", URL: "https://u:p@api.example.com/x?api_key=s3cr3t"}
-	for _, err := range []error{ce, se} {
+	bad := &StatusError{StatusCode: 400, Method: "PUT", URL: "https://u:p@exa mple.com/x?token=s3cr3t&page=2#f"}
+	assert.Contains(t, bad.Error(), "https://exa mple.com/x?token=REDACTED&page=2:")
+	for _, err := range []error{ce, se, bad} {
 		assert.NotContains(t, err.Error(), "s3cr3t")
 		assert.NotContains(t, err.Error(), "u:p@")
 	}
+}
+
+func TestDefaultClassifierOnAHandMadeError(t *testing.T) {
+	t.Parallel()
+	req := newRequest(t, "PUT", "https://api.example.com/x", "If-None-Match", "*")
+	resp := &http.Response{StatusCode: 412, Request: req, Header: http.Header{}}
+	k, ok := DefaultClassifier().Classify(resp, &ConflictError{StatusCode: 412})
+	assert.True(t, ok)
+	assert.Equal(t, KindDuplicate, k, "read from resp.Request when occ did not parse the error")
 }
 
 func TestKindText(t *testing.T) {

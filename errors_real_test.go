@@ -78,6 +78,16 @@ var realConflictCases = []struct {
 			message:   "The update condition specified in the request was not satisfied.",
 			requestID: "0da45648-c73c-4690-a89e-dcb0ddc30ca3",
 		}},
+	// fake-gcs-server 1.56.1 (Cloud Storage JSON API), captured.
+	{"gcs bucket exists", "fakegcs_409_bucket_exists.http",
+		[]string{"POST", "http://127.0.0.1:4443/storage/v1/b?project=p"}, want{
+			status: 409, kind: KindDuplicate, code: "conflict",
+			message: "A Cloud Storage bucket named 'bkt' already exists. Try another name. Bucket names must be globally unique across all Google Cloud projects, including those outside of your organization.",
+		}},
+	{"gcs generation mismatch", "fakegcs_412_condition_not_met.http",
+		[]string{"POST", "http://127.0.0.1:4443/upload/storage/v1/b/bkt/o?uploadType=media&name=obj&ifGenerationMatch=1"}, want{
+			status: 412, kind: KindVersion, code: "conditionNotMet", message: "Precondition failed",
+		}},
 	// S3: BucketAlreadyOwnedByYou, as AWS and MinIO send it.
 	{"s3 bucket already owned", "s3_409_bucket_already_owned_by_you.http",
 		[]string{"PUT", "https://s3.example.com/test-bucket-presidium-1"}, want{
