@@ -156,6 +156,8 @@ func TestWithRedactedParams(t *testing.T) {
 	assert.Equal(t, want, c.errs.redactURL(u))
 	assert.Equal(t, "https://api.example.com/a?x_tenant_secret_id=1&Shard=2&ticket=3&page=4&api_key=REDACTED",
 		redactURL(u), "the package default is unchanged")
+	assert.Equal(t, want, c.errs.redactURLText(u.String()))
+	assert.Equal(t, "https://exa mple.com/a?ticket=REDACTED&page=4", c.errs.redactURLText("https://u:p@exa mple.com/a?ticket=3&page=4"))
 
 	req := newRequest(t, "PUT", u.String())
 	ce := parseConflict(answer(409, "text/plain", "locked", req), &c.errs)
