@@ -145,6 +145,11 @@ var realConflictCases = []struct {
 			status: 409, kind: KindVersion, code: "org.springframework.orm.ObjectOptimisticLockingFailureException",
 			message: "Object of class [gov.nih.ncats.gsrsspringcv2.ClinicalTrial] with identifier [NCT99999999]: optimistic locking failed; nested exception is org.hibernate.StaleObjectStateException: Row was updated or deleted by another transaction (or unsaved-value mapping was incorrect) : [gov.nih.ncats.gsrsspringcv2.ClinicalTrial#NCT99999999]",
 		}},
+	{"spring webflux", "spring_409_webflux.http",
+		[]string{"PUT", "http://localhost:8080/orders/7"}, want{
+			status: 409, kind: KindVersion, requestID: "2f1e3c4d-1",
+			message: "Optimistic lock failure: order 7 was changed by another request",
+		}},
 	{"spring state transition", "spring_409_state_transition.http",
 		[]string{"PATCH", "http://localhost:8080/api/bugs/1/status"}, want{
 			status: 409, kind: KindState, message: "Invalid status transition from CLOSED to IN_PROGRESS.",
@@ -316,6 +321,15 @@ func TestErrorCodeHeader(t *testing.T) {
 	resp.Header.Set("X-Ms-Error-Code", "Other")
 	ce = ParseConflict(resp)
 	assert.Equal(t, "BlobAlreadyExists", ce.Code, "the body's code wins")
+
+	// MinIO answers a HEAD with its code and a quoted description in headers.
+	resp = answer(412, "application/xml", "", nil)
+	resp.Header.Set("X-Minio-Error-Code", "PreconditionFailed")
+	resp.Header.Set("X-Minio-Error-Desc", `"At least one of the pre-conditions you specified did not hold"`)
+	ce = ParseConflict(resp)
+	assert.Equal(t, "PreconditionFailed", ce.Code)
+	assert.Equal(t, "At least one of the pre-conditions you specified did not hold", ce.Message)
+	assert.Equal(t, KindVersion, ce.Kind)
 }
 
 func TestReasonPhraseIsOnlyAFallbackMessage(t *testing.T) {
