@@ -129,6 +129,8 @@ func TestRedactURL(t *testing.T) {
 			"https://api.example.com/a?passwd=REDACTED&pwd=REDACTED&pass=REDACTED&secret=REDACTED&app_secret=REDACTED&db_password=REDACTED&credential=REDACTED&credentials=REDACTED"},
 		{"https://api.example.com/a?auth=1&authorization=2&session=3&sessionid=4&jwt=5&assertion=6&client_assertion=7&private_key=8",
 			"https://api.example.com/a?auth=REDACTED&authorization=REDACTED&session=REDACTED&sessionid=REDACTED&jwt=REDACTED&assertion=REDACTED&client_assertion=REDACTED&private_key=REDACTED"},
+		{"https://api.example.com/a?JSESSIONID=1&PHPSESSID=2&csrf_token=3&SAMLResponse=4&oauth_verifier=5&bearer_token=6",
+			"https://api.example.com/a?JSESSIONID=REDACTED&PHPSESSID=REDACTED&csrf_token=REDACTED&SAMLResponse=REDACTED&oauth_verifier=REDACTED&bearer_token=REDACTED"},
 		// Ordinary names that merely contain a secret-looking word stay readable.
 		{"https://api.example.com/a?assignee=ada&author=bob&zipcode=1&sort_key=name&keyword=x&monkey=y&authority=z&postcode=2",
 			"https://api.example.com/a?assignee=ada&author=bob&zipcode=1&sort_key=name&keyword=x&monkey=y&authority=z&postcode=2"},
