@@ -68,6 +68,7 @@ type settings struct {
 	createMethod   string
 	idempotencyKey string
 	adoptExisting  bool
+	keysHonoured   bool
 	header         http.Header
 	stats          *statsRef
 }
