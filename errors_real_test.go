@@ -88,6 +88,31 @@ var realConflictCases = []struct {
 		[]string{"POST", "http://127.0.0.1:4443/upload/storage/v1/b/bkt/o?uploadType=media&name=obj&ifGenerationMatch=1"}, want{
 			status: 412, kind: KindVersion, code: "conditionNotMet", message: "Precondition failed",
 		}},
+	// MinIO (S3 API, conditional writes), captured: a 412 carries the
+	// object's current ETag, strong, which is the version to write against.
+	{"minio bucket already owned", "minio_409_bucket_already_owned_by_you.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt"}, want{
+			status: 409, kind: KindDuplicate, code: "BucketAlreadyOwnedByYou",
+			message:   "Your previous request to create the named bucket succeeded and you already own it.",
+			requestID: "18EC1B3F3F5351DA",
+		}},
+	{"minio stale write", "minio_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt/obj?X-Amz-Signature=abc", "If-Match", `"0123456789abcdef0123456789abcdef"`}, want{
+			status: 412, kind: KindVersion, code: "PreconditionFailed",
+			message:        "At least one of the pre-conditions you specified did not hold",
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40471214",
+		}},
+	{"minio create-if-absent", "minio_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt/obj", "If-None-Match", "*"}, want{
+			status: 412, kind: KindDuplicate, code: "PreconditionFailed",
+			message:        "At least one of the pre-conditions you specified did not hold",
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40471214",
+		}},
+	{"minio HEAD without body", "minio_412_head.http",
+		[]string{"HEAD", "http://127.0.0.1:9000/bkt/obj", "If-Match", `"0123456789abcdef0123456789abcdef"`}, want{
+			status: 412, kind: KindVersion,
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40BAA9BD",
+		}},
 	// S3: BucketAlreadyOwnedByYou, as AWS and MinIO send it.
 	{"s3 bucket already owned", "s3_409_bucket_already_owned_by_you.http",
 		[]string{"PUT", "https://s3.example.com/test-bucket-presidium-1"}, want{
