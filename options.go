@@ -384,8 +384,10 @@ func WithClassifier(cl Classifier) Option {
 }
 
 // WithRedactedParams adds names to the query parameters whose values are
-// replaced by REDACTED wherever occ shows a URL: in a [ConflictError] or
-// [StatusError], their Error text and log values. Names match
+// replaced by REDACTED wherever occ shows a URL with its query: in a
+// [ConflictError] or [StatusError] (their URL, Error text and log values)
+// and in the transport errors occ returns and passes to hooks (hooks' and
+// logs' own URLs carry no query at all). Names match
 // case-insensitively, ignoring '-', '_' and '.', so "X-Tenant-Key" also
 // covers x_tenant_key; each must have a letter or digit. Options add up.
 //
