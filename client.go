@@ -159,13 +159,8 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 // its *url.Error, so that no secret query value leaves in an error's text.
 func (c *Client) redactError(err error) error {
 	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err
-	}
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		ue.URL = c.errs.redactURL(u)
-	} else {
-		ue.URL = redactURLText(ue.URL)
+	if errors.As(err, &ue) {
+		ue.URL = c.errs.redactURLText(ue.URL)
 	}
 	return err
 }
