@@ -68,6 +68,8 @@ type settings struct {
 	adoptExisting  bool
 	header         http.Header
 	stats          *statsRef
+	dialect        *Dialect // nil: plain JSON documents
+	opaque         bool     // documents are bytes (ModifyBytes)
 }
 
 // defaultSettings are the settings of a client made with no options.
