@@ -225,6 +225,9 @@ func shape(w WriteRequest, s *settings) (WriteRequest, error) {
 // the call's Dialect Encode makes of it, always with an Idempotency-Key.
 func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
 	h := createHeaders(s)
+	if s.createType != "" {
+		h.Set("Content-Type", s.createType)
+	}
 	if s.dialect == nil || s.dialect.Encode == nil {
 		return WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, nil
 	}

@@ -70,6 +70,7 @@ type settings struct {
 	stats          *statsRef
 	dialect        *Dialect // nil: plain JSON documents
 	opaque         bool     // documents are bytes (ModifyBytes)
+	createType     string   // Content-Type of a create; "" for JSON
 }
 
 // defaultSettings are the settings of a client made with no options.
