@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,18 +20,24 @@ import (
 // carries a version the server has moved past. A failure to read the
 // answer or the document again is not an error: the write landed.
 func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
+	return c.settle(ctx, url, true, resp, next, s), nil
+}
+
+// settle is written; it reads the document again only when reread is true
+// (not after a POST to a collection that named no new document).
+func (c *Client) settle(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) *doc {
 	body, err := c.readDocument(resp)
 	if err != nil {
 		body = nil
 	}
 	d, known := afterWrite(url, resp.Header, body, next, s)
-	if known {
-		return d, nil
+	if known || !reread {
+		return d
 	}
 	if fresh, err := c.read(ctx, url, s); err == nil {
-		return fresh, nil
+		return fresh
 	}
-	return d, nil
+	return d
 }
 
 // afterWrite returns the state after a write of next answered with h and
@@ -69,6 +76,9 @@ func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc
 // (the server moves it) and members the server added. A receipt such as
 // CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
 func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
+	if bytes.Equal(body, sent) {
+		return true
+	}
 	if len(body) == 0 || !json.Valid(body) {
 		return false
 	}
