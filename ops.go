@@ -335,7 +335,11 @@ func (c *Client) created(ctx context.Context, url string, resp *http.Response, s
 	if err == nil {
 		url = loc.String()
 	}
-	return c.settle(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s), nil
+	d, err := c.settle(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		createConflict(ce, s)
+	}
+	return d, err
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's
