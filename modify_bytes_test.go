@@ -1,6 +1,7 @@
 package occ_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -73,6 +74,11 @@ func bump(b []byte) ([]byte, error) {
 	return countLine.ReplaceAll(b, []byte("X-COUNT:"+strconv.Itoa(n+1))), nil
 }
 
+// rename sets the vCard's name: applied twice, it changes nothing more.
+func rename(b []byte) ([]byte, error) {
+	return bytes.Replace(b, []byte("FN:Ann\r\n"), []byte("FN:Ann Smith\r\n"), 1), nil
+}
+
 func TestModifyBytesVCard(t *testing.T) {
 	t.Parallel()
 	f := &fakeDAV{body: []byte(vcard), ctype: "text/vcard; charset=utf-8", gen: 1}
@@ -130,8 +136,10 @@ func TestModifyBytesOutcomes(t *testing.T) {
 			func([]byte) ([]byte, error) { return nil, errNo }, errNo, vcard, 0, 0},
 		{"no version: nothing written", func() *fakeDAV { return &fakeDAV{noETag: true} },
 			bump, occ.ErrNoVersion, vcard, 0, 0},
-		{"a write whose answer is lost is not applied twice", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
-			bump, nil, "X-COUNT:1\r\n", 1, 2},
+		{"a lost answer: an increment is not applied twice, and says so", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
+			bump, occ.ErrAmbiguous, "X-COUNT:1\r\n", 1, 2},
+		{"a lost answer: a change already there is done", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
+			rename, nil, "FN:Ann Smith\r\n", 1, 2},
 		{"an emptied document is written", func() *fakeDAV { return &fakeDAV{} },
 			func([]byte) ([]byte, error) { return nil, nil }, nil, "", 1, 1},
 	}
