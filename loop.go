@@ -272,6 +272,7 @@ type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
 	var w pending
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
 			next, err := c.plan(ctx, plan, cur, attempt, s)
@@ -290,15 +291,22 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
+		if err := c.mayRetry(ctx, s, attempt, &stalls, out.conflict); err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
 		if out.conflict.Kind == KindBusy {
 			continue // resend the same write, unchanged, with the same key
 		}
-		if cur, err = c.refresh(ctx, cur, out.conflict, s); err != nil {
+		fresh, err := c.refresh(ctx, cur, out.conflict, s)
+		if err != nil {
 			return nil, err
 		}
+		if !moved(cur, fresh) {
+			if err := c.charge(&stalls, out.conflict); err != nil {
+				return nil, err
+			}
+		}
+		cur = fresh
 		w = pending{}
 	}
 }
@@ -365,18 +373,28 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 	return withVersionField(next, cur, s)
 }
 
+// maxStalls bounds the retries of one operation that make no progress:
+// busy answers, and version conflicts after which the resource's version
+// had not moved (a server that refuses every write). Retries after which
+// the version moved on are progress: a hot resource is not a failure.
+const maxStalls = 10
+
 // mayRetry decides whether a conflict may be retried and waits for it: it
 // returns nil when the loop should go round again, else the error that
-// ends it, wrapping the conflict.
-func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *ConflictError) error {
+// ends it, wrapping the conflict. A busy answer is a stall (see charge); a
+// version conflict is charged later, only if the refresh shows no progress.
+func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) error {
 	ce.Attempts = attempt
 	switch {
 	case !ce.Retryable():
 		return ce
-	case attempt >= s.maxAttempts:
+	case s.maxAttempts > 0 && attempt >= s.maxAttempts:
 		return fmt.Errorf("%w: %w", ErrAttemptsExhausted, ce)
-	case !c.conflictBudget.withdraw():
-		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+	}
+	if ce.Kind == KindBusy {
+		if err := c.charge(stalls, ce); err != nil {
+			return err
+		}
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
@@ -390,6 +408,26 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 		return fmt.Errorf("%w: %w", err, ce)
 	}
 	return nil
+}
+
+// charge counts a retry that made no progress against the operation's
+// stalls and the client's conflict budget.
+func (c *Client) charge(stalls *int, ce *ConflictError) error {
+	*stalls++
+	switch {
+	case *stalls > maxStalls:
+		return fmt.Errorf("%w: %d retries without progress: %w", ErrAttemptsExhausted, maxStalls, ce)
+	case !c.conflictBudget.withdraw():
+		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+	}
+	return nil
+}
+
+// moved reports whether the resource's version moved on from cur to fresh:
+// another writer committed, so the conflict was progress.
+func moved(cur, fresh *doc) bool {
+	v := fresh.version()
+	return v != "" && v != cur.version()
 }
 
 // refresh returns the server's current state after a version conflict: the

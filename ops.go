@@ -306,6 +306,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 	}
 	w := pending{body: body, key: req.Header.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, true)
 		w.note(out, s)
@@ -323,7 +324,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 		if ce.Kind != KindBusy {
 			return nil, w.fail(ce, attempt, nil)
 		}
-		if err := c.mayRetry(ctx, s, attempt, ce); err != nil {
+		if err := c.mayRetry(ctx, s, attempt, &stalls, ce); err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
 	}
