@@ -64,8 +64,8 @@ const vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann\r\nX-COUNT:0\r\nE
 
 var countLine = regexp.MustCompile(`X-COUNT:(\d+)`)
 
-// bump increments the X-COUNT line of a vCard.
-func bump(b []byte) ([]byte, error) {
+// bumpCount increments the X-COUNT line of a vCard.
+func bumpCount(b []byte) ([]byte, error) {
 	m := countLine.FindSubmatch(b)
 	if m == nil {
 		return nil, errors.New("no X-COUNT")
@@ -98,7 +98,7 @@ func TestModifyBytesVCard(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 5 {
-				_, err := occ.ModifyBytes(ctx, c, url, bump)
+				_, err := occ.ModifyBytes(ctx, c, url, bumpCount)
 				assert.NoError(t, err)
 			}
 		})
@@ -135,9 +135,9 @@ func TestModifyBytesOutcomes(t *testing.T) {
 		{"an error aborts", func() *fakeDAV { return &fakeDAV{} },
 			func([]byte) ([]byte, error) { return nil, errNo }, errNo, vcard, 0, 0},
 		{"no version: nothing written", func() *fakeDAV { return &fakeDAV{noETag: true} },
-			bump, occ.ErrNoVersion, vcard, 0, 0},
+			bumpCount, occ.ErrNoVersion, vcard, 0, 0},
 		{"a lost answer: an increment is not applied twice, and says so", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
-			bump, occ.ErrAmbiguous, "X-COUNT:1\r\n", 1, 2},
+			bumpCount, occ.ErrAmbiguous, "X-COUNT:1\r\n", 1, 2},
 		{"a lost answer: a change already there is done", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
 			rename, nil, "FN:Ann Smith\r\n", 1, 2},
 		{"an emptied document is written", func() *fakeDAV { return &fakeDAV{} },
