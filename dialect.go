@@ -43,8 +43,8 @@ type Dialect struct {
 	// changes w as the server wants it and must make the write conditional
 	// on w.Version, since occ then adds no precondition header of its own.
 	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
-	// and classifies the answer as always. An error aborts the call, before
-	// anything is sent. When nil, occ conditions the write itself: If-Match
+	// and classifies the answer as always. An error aborts the call before
+	// the write is sent. When nil, occ conditions the write itself: If-Match
 	// carries the version (quoted unless it is already an entity tag), and a
 	// create carries If-None-Match: *.
 	Encode func(w *WriteRequest) error
