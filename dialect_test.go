@@ -288,3 +288,27 @@ func TestDialectConsulCAS(t *testing.T) {
 	assert.JSONEq(t, `{"n":80}`, string(f.value))
 	assert.Equal(t, 81, f.writes)
 }
+
+// A POST upload whose answer is lost is not resent (its precondition is in
+// the query, which occ does not read as one): the call says the outcome is
+// unknown, and the object holds the change once.
+func TestDialectLostUploadIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	f := &fakeGCS{bucket: "b", name: "n", content: []byte("1"), ctype: "text/plain", generation: 1}
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.ServeHTTP(w, r)
+		if r.Method == http.MethodPost {
+			once.Do(func() { panic(http.ErrAbortHandler) }) // the upload landed; its answer is lost
+		}
+	}))
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(gcsMedia))
+	_, err := occ.ModifyBytes(context.Background(), c, srv.URL+"/storage/v1/b/b/o/n?alt=media",
+		func([]byte) ([]byte, error) { return []byte("2"), nil })
+	require.ErrorIs(t, err, occ.ErrAmbiguous)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, "2", string(f.content))
+	assert.Equal(t, 1, f.writes)
+}
