@@ -136,6 +136,21 @@ func TestProbe(t *testing.T) {
 		defer f.mu.Unlock()
 		assert.Equal(t, "text/vcard", f.ctype)
 	})
+	t.Run("CouchDB with its revision in the body", func(t *testing.T) {
+		t.Parallel()
+		f := &fakeCouch{id: "d", doc: map[string]any{"n": 1.0}, gen: 1}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithVersionField("/_rev"))
+		require.NoError(t, err)
+		r, err := occ.Probe(ctx, c, srv.URL+"/db/d")
+		require.NoError(t, err)
+		assert.True(t, r.Passed(), "%+v", r)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		assert.Equal(t, map[string]any{"n": 1.0}, f.doc)
+		assert.NotContains(t, f.sent[len(f.sent)-1], "_rev", "the duplicate create sends no revision")
+	})
 	t.Run("a stale write refused with a 409 occ cannot classify", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeCouch{id: "d", doc: map[string]any{"n": 1.0}, gen: 1}
