@@ -43,8 +43,9 @@ type Client struct {
 type Versioned[T any] struct {
 	// Value is the document decoded into T.
 	Value T
-	// Version is the version writes are conditioned on: the body field named
-	// by [WithVersionField] when set, else the ETag, else Last-Modified.
+	// Version is the version writes are conditioned on: the one a
+	// [Dialect]'s Decode gave, else the body field named by
+	// [WithVersionField] when set, else the ETag, else Last-Modified.
 	Version string
 	// ETag and LastModified are the validators the server sent, if any.
 	ETag, LastModified string
@@ -218,7 +219,9 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	for k, v := range h {
 		req.Header[k] = v
 	}
-	req.Header.Set("Accept", "application/json")
+	if !s.opaque {
+		req.Header.Set("Accept", "application/json")
+	}
 	x := &exchange{write: isWrite(method), safe: safeToResend(method, req.Header, s.keysHonoured)}
 	resp, err := c.roundTrip(req, x)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })

@@ -58,7 +58,10 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // must not have side effects beyond v; an error it returns aborts Modify and
 // is returned wrapped, reachable with [errors.Is].
 //
-// Modify returns the document as finally written. Errors: a
+// Modify returns the document as finally written: the write's answer when
+// it is the document, else what was sent, with the new version the answer
+// gives; when it gives none that a version field or a [Dialect] needs,
+// Modify reads the document once more. Errors: a
 // [*ConflictError] for a conflict no retry can fix (duplicate, state,
 // unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
 // conflict; [ErrNoVersion] when the server gives nothing to condition on;
@@ -225,7 +228,7 @@ func putDocs[T any](ctx context.Context, url string, base Versioned[T], desired 
 	h := http.Header{}
 	h.Set("ETag", base.ETag)
 	h.Set("Last-Modified", base.LastModified)
-	b, err := newDoc(url, h, raw, s)
+	b, err := baseDoc(url, h, base.Version, raw, s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -308,18 +311,21 @@ func createHeaders(s *settings) http.Header {
 // (a PUT with If-None-Match, or a key the server honours), and ends in an
 // [*AmbiguousError] when occ cannot prove what happened.
 func (c *Client) create(ctx context.Context, url string, body []byte, s *settings) (*doc, error) {
-	h := createHeaders(s)
-	w := pending{body: body, key: h.Get("Idempotency-Key")}
+	req, err := createRequest(url, body, s)
+	if err != nil {
+		return nil, err
+	}
+	w := pending{body: body, key: req.Header.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
 	stalls := 0
 	for attempt := 1; ; attempt++ {
-		resp, out, err := c.sendWrite(ctx, s.createMethod, url, body, h, s, true)
+		resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, true)
 		w.note(out, s)
 		switch {
 		case err != nil:
 			return nil, w.fail(err, attempt, nil)
 		case resp != nil:
-			return c.created(url, resp, body, s)
+			return c.created(ctx, url, resp, body, s)
 		}
 		ce := out.conflict
 		ce.Attempts = attempt
@@ -337,11 +343,16 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 
 // created builds the state after a create: the answer's document, or the
 // one sent, at the answer's Location.
-func (c *Client) created(url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
-	if loc, err := resp.Location(); err == nil {
+func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
+	loc, err := resp.Location()
+	if err == nil {
 		url = loc.String()
 	}
-	return c.written(url, resp, sent, s)
+	d, err := c.writtenAt(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		createConflict(ce, s)
+	}
+	return d, err
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's

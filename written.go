@@ -1,0 +1,202 @@
+package occ
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/occ-go/occ/internal/jsonptr"
+)
+
+// written builds the state after a successful write. The answer's body is
+// that state when it is the document (see answerIsDocument); otherwise the
+// state is what was sent, with the answer's validators, the new value of
+// the version field when the answer gives it, or the version a Dialect's
+// Decode finds in the answer. When that leaves the new version unknown (a
+// version field, or a Dialect's Decode, and an answer that does not tell
+// it), written reads the document once more, so that the result never
+// carries a version the server has moved past. A failure to read the
+// answer or the document again is not an error: the write landed. The
+// error is a [*ConflictError] when a Dialect's Decode says the answer is a
+// refusal.
+func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
+	return c.writtenAt(ctx, url, true, resp, next, s)
+}
+
+// writtenAt is written; it reads the document again only when reread is true
+// (not after a POST to a collection that named no new document).
+func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
+	body, err := c.readDocument(resp)
+	if err != nil {
+		body = nil
+	}
+	d, known, err := afterWrite(url, resp.Header, body, next, s)
+	if err != nil {
+		return nil, refusal(err, resp, body)
+	}
+	if known || !reread {
+		return d, nil
+	}
+	if fresh, err := c.read(ctx, url, s); err == nil {
+		return fresh, nil
+	}
+	return d, nil
+}
+
+// refusal completes the [*ConflictError] a Dialect's Decode made of a 2xx
+// answer with what the answer says.
+func refusal(err error, resp *http.Response, body []byte) error {
+	var ce *ConflictError
+	errors.As(err, &ce)
+	if ce.StatusCode == 0 {
+		ce.StatusCode = resp.StatusCode
+	}
+	if ce.Method == "" && resp.Request != nil {
+		ce.Method, ce.URL = resp.Request.Method, redactURL(resp.Request.URL)
+	}
+	if ce.Body == nil {
+		ce.Body = body
+	}
+	return ce
+}
+
+// afterWrite returns the state after a write of next answered with h and
+// body, and whether its version is known. Its error is a [*ConflictError]
+// when a Dialect's Decode returned one: the answer is a refusal.
+func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool, error) {
+	if s.dialect != nil && s.dialect.Decode != nil {
+		_, version, err := s.dialect.Decode(h, body)
+		var ce *ConflictError
+		if errors.As(err, &ce) {
+			return nil, false, err
+		}
+		if err != nil {
+			version = ""
+		}
+		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+			decoded: true, dialectVersion: version, opaque: s.opaque}, version != "", nil
+	}
+	if s.opaque {
+		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true, nil
+	}
+	if answerIsDocument(url, h, body, next, s) {
+		if d, err := newDoc(url, h, body, s); err == nil {
+			return d, true, nil
+		}
+	}
+	d, err := newDoc(url, h, next, s)
+	if err != nil { // next was planned as valid JSON; keep it as sent
+		return &doc{url: url, raw: next}, true, nil
+	}
+	if s.versionField == nil {
+		return d, true, nil
+	}
+	d, known := withAnswerVersion(d, body, s)
+	return d, known, nil
+}
+
+// answerIsDocument reports whether the body of a 2xx answer to the write of
+// sent is the document as the server now holds it: a JSON text that its
+// Content-Location says is the resource (RFC 9110 section 8.7), or that
+// holds everything sent, at the same values, aside from the version field
+// (the server moves it) and members the server added. A receipt such as
+// CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
+func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
+	if bytes.Equal(body, sent) {
+		return true
+	}
+	if len(body) == 0 || !json.Valid(body) {
+		return false
+	}
+	if sameResource(h.Get("Content-Location"), url) {
+		return true
+	}
+	a, err := compactJSON(body)
+	if err != nil {
+		return false
+	}
+	b, err := compactJSON(sent)
+	return err == nil && holds(a.doc, b.doc, s.versionField)
+}
+
+// holds reports whether the compact JSON value a holds every member of b
+// at an equal value, recursively through objects. skip is the path, below
+// this value, of a member that may differ or be missing (the version
+// field); nil when there is none, empty when it is this value.
+func holds(a, b []byte, skip []string) bool {
+	if skip != nil && len(skip) == 0 {
+		return true
+	}
+	if !isKind(b, '{') {
+		return jsonEqual(a, b)
+	}
+	if !isKind(a, '{') {
+		return false
+	}
+	ax := newMemberIndex(appendMembers(nil, a))
+	for _, m := range appendMembers(nil, b) {
+		var below []string
+		if skip != nil && keyName(m.key) == skip[0] {
+			below = skip[1:]
+		}
+		v, ok := ax.find(m.key)
+		if !ok && below != nil && len(below) == 0 {
+			continue
+		}
+		if !ok || !holds(v, m.val, below) {
+			return false
+		}
+	}
+	return true
+}
+
+// withAnswerVersion sets d's version field to the value the write's answer
+// gives at the same pointer, and reports whether it could.
+func withAnswerVersion(d *doc, body []byte, s *settings) (*doc, bool) {
+	if len(body) == 0 || !isObject(body) {
+		return d, false
+	}
+	a, err := decodeJSON(body)
+	if err != nil {
+		return d, false
+	}
+	v, ok := jsonptr.Lookup(a, s.versionField)
+	if !ok {
+		return d, false
+	}
+	raw, err := json.Marshal(applyChange(d.tree(), s.versionField, change{value: v}))
+	if err != nil {
+		return d, false
+	}
+	d.raw, d.parsed, d.field, d.hasField = raw, nil, v, true
+	return d, true
+}
+
+// contentType is the Content-Type of a whole-document write over cur: the
+// read's for a document taken as bytes, else JSON's.
+func contentType(cur *doc) string {
+	switch {
+	case !cur.opaque:
+		return "application/json"
+	case cur.ctype != "":
+		return cur.ctype
+	}
+	return "application/octet-stream"
+}
+
+// baseDoc builds the doc a [Put] starts from: base's document and
+// validators, or, with a Dialect's Decode, its version.
+func baseDoc(url string, h http.Header, version string, raw []byte, s *settings) (*doc, error) {
+	if s.dialect == nil || s.dialect.Decode == nil {
+		return newDoc(url, h, raw, s)
+	}
+	if !json.Valid(raw) {
+		_, err := decodeJSON(raw)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+	}
+	return &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+		decoded: true, dialectVersion: version}, nil
+}
