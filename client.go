@@ -65,7 +65,9 @@ const (
 // and transient backoff from 200 ms to 10 s (both full jitter), 4 transient
 // retries, Retry-After honoured up to a minute, retry budgets of 100 tokens
 // earning 0.2 a call, documents up to 32 MiB, three-way merge for [Put], and
-// no logging. It returns an error when an option is invalid.
+// no logging. It returns an error matching [ErrInvalidArgument] when an
+// option is invalid, a [ThreeWay] merger built with an invalid option
+// included.
 func New(opts ...Option) (*Client, error) {
 	conflictBudget, _ := NewBudget(100, 0.2)
 	transientBudget, _ := NewBudget(100, 0.2)
@@ -80,6 +82,9 @@ func New(opts ...Option) (*Client, error) {
 		transientBudget:  transientBudget,
 	}
 	for _, o := range opts {
+		if o == nil {
+			return nil, argError("New", "nil Option")
+		}
 		if err := o.applyClient(c); err != nil {
 			return nil, err
 		}
@@ -94,11 +99,16 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// callSettings returns the client's defaults changed by opts.
+// callSettings returns the client's defaults changed by opts, with a fresh
+// record of stats.
 func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 	s := c.defaults
 	s.header = s.header.Clone()
+	s.stats = &statsRef{}
 	for _, o := range opts {
+		if o == nil {
+			return nil, argError("CallOption", "nil CallOption")
+		}
 		if err := o.applyCall(&s); err != nil {
 			return nil, err
 		}
@@ -116,6 +126,9 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 // is returned as is, and the caller closes its body. Do is for callers that
 // run their own loop; [Modify] and [Put] run it for you.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if c == nil || req == nil {
+		return nil, argError("Do", "nil *Client or *http.Request")
+	}
 	rreq, err := retryablehttp.FromRequest(req)
 	if req.Body != nil {
 		req.Body.Close() // buffered: closed as net/http would

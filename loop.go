@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
@@ -31,7 +32,7 @@ type doc struct {
 func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 	if !json.Valid(body) {
 		_, err := decodeJSON(body)
-		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+		return nil, err
 	}
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
@@ -161,7 +162,7 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
+	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
 // encodeWrite renders the write of next over cur as the call's write mode
@@ -198,7 +199,7 @@ func withPatchVersion(patch []byte, cur *doc, s *settings) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
+	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
 // withVersionTest puts a test of the version field first in a JSON Patch.
@@ -297,7 +298,7 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
 		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
-	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
+	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce, Status: ce.StatusCode})
 	if err := sleep(ctx, d); err != nil {
 		return fmt.Errorf("%w: %w", err, ce)
 	}
@@ -339,22 +340,11 @@ func landed(cur *doc, next []byte, fresh *doc) bool {
 	if err != nil {
 		return false
 	}
-	for _, ch := range diffValues(cur.tree(), to, nil, nil) {
-		got, ok := jsonptr.Lookup(fresh.tree(), ch.path)
-		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
+	for _, ch := range jsonmerge.Diff(cur.tree(), to) {
+		got, ok := jsonptr.Lookup(fresh.tree(), ch.Path)
+		if ch.Remove == ok || (!ch.Remove && !deepEqual(got, ch.Value)) {
 			return false
 		}
 	}
 	return true
-}
-
-// sameDocument reports whether two valid JSON documents are semantically
-// equal.
-func sameDocument(a, b []byte) bool {
-	ca, err := compactJSON(a)
-	if err != nil {
-		return false
-	}
-	cb, err := compactJSON(b)
-	return err == nil && jsonEqual(ca.doc, cb.doc)
 }

@@ -140,9 +140,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 // exchange is what the transient layer knows about one logical request,
 // shared with its retry policy through the request's context.
 type exchange struct {
-	replayable bool // safe to send again: idempotent, or carries an Idempotency-Key
-	retries    int  // transient retries made
-	ambiguous  bool // an attempt may have reached the server without an answer
+	replayable bool      // safe to send again: idempotent, or carries an Idempotency-Key
+	retries    int       // transient retries made
+	ambiguous  bool      // a try may have reached the server without an answer
+	request    Request   // the request last sent, when hooks or logs watch
+	sent       time.Time // when it was sent, likewise
 }
 
 type exchangeKey struct{}
@@ -173,10 +175,10 @@ func (c *Client) newTransport() *retryablehttp.Client {
 		HTTPClient:   &hc,
 		RetryMax:     c.transientMax,
 		CheckRetry:   c.checkRetry,
-		Backoff:      c.transientWait,
+		Backoff:      noWait, // checkRetry waits, so that hooks see the wait
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
-			c.onAttempt(req, retry)
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, resend int) {
+			c.onRequest(req, resend)
 		},
 	}
 }
@@ -197,23 +199,22 @@ func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // checkRetry is the transient retry policy: connection errors and 429, 502,
 // 503 and 504 answers are retried when the request is safe to replay, the
-// wait the server asks for fits the client's cap and the context's deadline,
-// and the transient budget allows it.
+// wait fits the client's cap and the context's deadline, and the transient
+// budget allows it. It reports the answer, and waits before a retry.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	x := exchangeFrom(ctx)
+	c.onResponse(ctx, x, resp, err)
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands
 	}
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	x := exchangeFrom(ctx)
-	if x == nil {
+	if x == nil || !c.transientFailure(ctx, x, resp, err) || !x.replayable || x.retries >= c.transientMax {
 		return false, nil
 	}
-	if !c.transientFailure(ctx, x, resp, err) || !x.replayable || x.retries >= c.transientMax {
-		return false, nil
-	}
-	if !c.waitFits(ctx, resp) {
+	d, ok := c.transientDelay(ctx, resp, x.retries+1)
+	if !ok {
 		return false, nil
 	}
 	if !c.transientBudget.withdraw() {
@@ -222,8 +223,20 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		}
 		return false, ErrBudgetExhausted
 	}
+	return c.transientSleep(ctx, x, resp, err, d)
+}
+
+// transientSleep reports a transient retry and waits for it.
+func (c *Client) transientSleep(ctx context.Context, x *exchange, resp *http.Response, err error, d time.Duration) (bool, error) {
+	r := Retry{Reason: "transient", Resend: x.retries + 1, Wait: d, Err: err}
+	if resp != nil {
+		r.Status = resp.StatusCode
+	}
+	c.noteRetry(ctx, r)
+	if err := sleep(ctx, d); err != nil {
+		return false, err
+	}
 	x.retries++
-	c.logRetry(ctx, "transient", x.retries, resp, err)
 	return true, nil
 }
 
@@ -241,33 +254,27 @@ func (c *Client) transientFailure(ctx context.Context, x *exchange, resp *http.R
 	return transientStatus(resp.StatusCode)
 }
 
-// waitFits reports whether the Retry-After of resp, if any, is within the
-// client's cap and ends before the context's deadline.
-func (c *Client) waitFits(ctx context.Context, resp *http.Response) bool {
-	if resp == nil {
-		return true
-	}
-	d, ok := retryAfter(resp.Header, time.Now)
-	if !ok {
-		return true
-	}
-	if d > c.maxRetryAfter {
-		return false
-	}
-	deadline, has := ctx.Deadline()
-	return !has || time.Now().Add(d).Before(deadline)
-}
-
-// transientWait is the transient layer's backoff: the server's Retry-After
-// when it gave one, else the client's transient backoff.
-func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+// transientDelay is how long to wait before resend n of a request: the
+// server's Retry-After when it gave one, else the client's transient
+// backoff. It reports false when the wait is above the client's cap or would
+// outlast the context's deadline: then the answer stands.
+func (c *Client) transientDelay(ctx context.Context, resp *http.Response, n int) (time.Duration, bool) {
+	d := c.transientBackoff.Backoff(n)
 	if resp != nil {
-		if d, ok := retryAfter(resp.Header, time.Now); ok {
-			return d
+		if ra, ok := retryAfter(resp.Header, time.Now); ok {
+			if ra > c.maxRetryAfter {
+				return 0, false
+			}
+			d = ra
 		}
 	}
-	return c.transientBackoff.Backoff(attempt + 1)
+	deadline, has := ctx.Deadline()
+	return d, !has || time.Now().Add(d).Before(deadline)
 }
+
+// noWait is the transient layer's backoff: none, since checkRetry has
+// waited already.
+func noWait(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
 
 // conflictWait is how long to wait before retrying after a conflict: the
 // server's Retry-After, within the cap, else the call's backoff.
