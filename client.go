@@ -124,7 +124,9 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 // A 409, 412 or 428 answer comes back as a nil response and a
 // [*ConflictError], with the body read, drained and closed. Any other answer
 // is returned as is, and the caller closes its body. Do is for callers that
-// run their own loop; [Modify] and [Put] run it for you.
+// run their own loop; [Modify] and [Put] run it for you. Do is no
+// operation: it calls [Hooks.OnRequest], [Hooks.OnResponse],
+// [Hooks.OnConflict] and [Hooks.OnRetry], never OnStart or OnEnd.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if c == nil || req == nil {
 		return nil, argError("Do", "nil *Client or *http.Request")

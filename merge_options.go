@@ -71,8 +71,8 @@ func PreferTheirs() ThreeWayOption { return PreferTheirsAt("") }
 // by keeping mine's value. pointer is an RFC 6901 JSON Pointer ("" is the
 // whole document); inside an array merged with [MergeArraysByKey] the token
 // "*" stands for every element. The setting at the longest pointer that
-// covers a path wins. An invalid pointer makes every Merge fail with
-// [ErrInvalidMergeOption].
+// covers a path wins. An invalid pointer makes [WithMerger] fail, and every
+// Merge, with [ErrInvalidMergeOption].
 func PreferMineAt(pointer string) ThreeWayOption {
 	return preferAt(pointer, jsonmerge.SideMine)
 }
@@ -100,7 +100,7 @@ func preferAt(pointer string, s jsonmerge.Side) ThreeWayOption {
 // pointer is an RFC 6901 JSON Pointer; inside an array merged by key the
 // token "*" stands for every element, as in "/orders/*/lines". By default
 // arrays are atomic: replaced whole, and a conflict when both sides changed
-// one. An invalid pointer makes every Merge fail with
+// one. An invalid pointer makes [WithMerger] fail, and every Merge, with
 // [ErrInvalidMergeOption].
 func MergeArraysByKey(pointer, key string) ThreeWayOption {
 	if key == "" {
@@ -123,9 +123,11 @@ func MergeArraysByKey(pointer, key string) ThreeWayOption {
 // changed, Merge returns a [*MergeConflictError] listing every such JSON
 // Pointer with its base, mine and theirs values, unless a tie-break option
 // ([PreferMine], [PreferTheirs], [PreferMineAt], [PreferTheirsAt]) resolves
-// it. Invalid JSON input gives an error matching [ErrInvalidMergeInput]; an
-// invalid option one matching [ErrInvalidMergeOption]; a done context its
-// error.
+// it. Invalid JSON input gives an error matching [ErrInvalidMergeInput]; a
+// done context its error. An invalid option (a malformed pointer, a nil
+// option) makes every Merge fail with [ErrInvalidMergeOption], and
+// [WithMerger] too, so that [New], or the call given the merger, reports it
+// before any request is sent.
 //
 // The returned Merger is safe for concurrent use.
 func ThreeWay(opts ...ThreeWayOption) Merger {

@@ -13,13 +13,17 @@ import (
 )
 
 // Option configures a [Client]; pass options to [New]. Options apply in
-// order, so the last one wins. An Option that is also a [CallOption] sets the
+// order, so the last one wins ([WithHooks], [WithConflictParser] and
+// [WithClassifier] add up instead). An invalid option makes New fail with
+// an error matching [ErrInvalidArgument]. An Option that is also a [CallOption] sets the
 // client's default for every call.
 type Option interface {
 	applyClient(*Client) error
 }
 
-// CallOption configures one call, overriding the client's default.
+// CallOption configures one call, overriding the client's default. An
+// invalid one makes the call fail with an error matching
+// [ErrInvalidArgument] before any request is sent.
 type CallOption interface {
 	applyCall(*settings) error
 }
@@ -195,7 +199,9 @@ func WithMaxBodySize(n int64) Option {
 }
 
 // WithMerger sets the strategy [Put] uses to rebase the caller's document
-// onto a newer version. The default is [ThreeWay] with no options.
+// onto a newer version. The default is [ThreeWay] with no options. A
+// ThreeWay merger built with an invalid option is refused with an error
+// matching [ErrInvalidArgument] and [ErrInvalidMergeOption].
 func WithMerger(m Merger) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if m == nil {
