@@ -13,18 +13,19 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Backoff says how long to wait before a retry. attempt is 1 before the first
-// retry, 2 before the second, and so on. Implementations must be safe for
-// concurrent use.
+// Backoff says how long to wait before a retry. retry is 1 before the first
+// retry, 2 before the second, and so on: of an operation's writes for
+// [WithBackoff], of a request's sends for [WithTransientRetries].
+// Implementations must be safe for concurrent use.
 type Backoff interface {
-	Backoff(attempt int) time.Duration
+	Backoff(retry int) time.Duration
 }
 
 // BackoffFunc adapts a function to a [Backoff].
-type BackoffFunc func(attempt int) time.Duration
+type BackoffFunc func(retry int) time.Duration
 
 // Backoff calls f.
-func (f BackoffFunc) Backoff(attempt int) time.Duration { return f(attempt) }
+func (f BackoffFunc) Backoff(retry int) time.Duration { return f(retry) }
 
 var _ Backoff = BackoffFunc(nil)
 
@@ -59,10 +60,10 @@ var (
 	defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
 )
 
-// Budget is a token bucket that bounds retries against first attempts, in
-// the spirit of gRPC retry throttling and the AWS SDK retry quota: every
-// first attempt earns a fraction of a token, every retry spends a whole
-// one, and when fewer than one token is left, calls fail fast instead of
+// Budget is a token bucket that bounds retries against first tries, in the
+// spirit of gRPC retry throttling and the AWS SDK retry quota: every
+// operation (for a transient budget, every request) earns a fraction of a
+// token, every retry spends a whole one, and when fewer than one token is left, calls fail fast instead of
 // retrying. A nil *Budget allows every retry. A Budget is safe for concurrent
 // use and may be shared by several clients.
 type Budget struct {
@@ -73,17 +74,17 @@ type Budget struct {
 }
 
 // NewBudget returns a full budget of max retries that earns perCall tokens
-// for every operation's first attempt. For example NewBudget(100, 0.2)
+// for every operation (every request, as a transient budget). For example NewBudget(100, 0.2)
 // allows a burst of 100 retries and, in the long run, one retry for every
 // five operations. max must be at least 1 and perCall finite and at least 0.
 func NewBudget(max int, perCall float64) (*Budget, error) {
 	if max < 1 || !(perCall >= 0) || math.IsInf(perCall, 1) {
-		return nil, errors.New("occ: NewBudget: max must be at least 1 and perCall at least 0")
+		return nil, argError("NewBudget", "max must be at least 1 and perCall at least 0")
 	}
 	return &Budget{tokens: float64(max), max: float64(max), earn: perCall}, nil
 }
 
-// deposit records a first attempt.
+// deposit records a first try.
 func (b *Budget) deposit() {
 	if b == nil {
 		return
