@@ -154,6 +154,17 @@ func (r *statsRef) add(f func(*Stats)) {
 	r.mu.Unlock()
 }
 
+// conflict counts a conflict answer of kind k.
+func (r *statsRef) conflict(k Kind) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.st.Conflicts++
+	r.kind = k
+	r.mu.Unlock()
+}
+
 // snapshot returns the stats so far and the last conflict's kind.
 func (r *statsRef) snapshot() (Stats, Kind) {
 	if r == nil {
@@ -209,11 +220,8 @@ func (c *Client) end(ctx context.Context, op Operation, start time.Time, s *sett
 
 // noteConflict counts, logs and reports a conflict answer.
 func (c *Client) noteConflict(ctx context.Context, s *settings, ce *ConflictError) {
-	if s != nil && s.stats != nil {
-		s.stats.add(func(st *Stats) { st.Conflicts++ })
-		s.stats.mu.Lock()
-		s.stats.kind = ce.Kind
-		s.stats.mu.Unlock()
+	if s != nil {
+		s.stats.conflict(ce.Kind)
 	}
 	c.logger.DebugContext(ctx, "occ: conflict", "status", ce.StatusCode, "kind", ce.Kind.String(), "code", ce.Code)
 	if c.hooks.OnConflict != nil {
