@@ -99,28 +99,47 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 	return h, nil
 }
 
-// read fetches the document at url.
+// read fetches the document at url. A body cut short is read again, like
+// any transient failure of a read.
 func (c *Client) read(ctx context.Context, url string, s *settings) (*doc, error) {
 	s.stats.add(func(st *Stats) { st.Reads++ })
-	resp, _, err := c.send(ctx, http.MethodGet, url, nil, nil, s)
-	if err != nil {
-		return nil, err
+	for retry := 1; ; retry++ {
+		resp, _, err := c.send(ctx, http.MethodGet, url, nil, nil, s)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, c.answerError(ctx, s, resp)
+		}
+		body, err := c.readDocument(resp)
+		if err == nil {
+			return newDoc(url, resp.Header, body, s)
+		}
+		if errors.Is(err, ErrTooLarge) || !c.rereadAfter(ctx, retry, err, s) {
+			return nil, err
+		}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, c.answerError(ctx, s, resp)
-	}
-	body, err := c.readDocument(resp)
-	if err != nil {
-		return nil, err
-	}
-	return newDoc(url, resp.Header, body, s)
 }
 
-// outcome is what one conditional write came to.
+// rereadAfter waits before the retry-th read again of a body cut short by
+// err, within the transient retries and budget; it reports false when the
+// read must not be retried.
+func (c *Client) rereadAfter(ctx context.Context, retry int, err error, s *settings) bool {
+	if retry > c.transientMax || ctx.Err() != nil || !c.transientBudget.withdraw() {
+		return false
+	}
+	s.stats.add(func(st *Stats) { st.TransientRetries++ })
+	d := c.transientBackoff.Backoff(retry)
+	c.noteRetry(ctx, Retry{Reason: "transient", Resend: retry, Wait: d, Err: err})
+	return sleep(ctx, d) == nil
+}
+
+// outcome is what one write came to, with what is known of its fate.
 type outcome struct {
-	doc       *doc           // the new state, on success
-	conflict  *ConflictError // the conflict, if the server refused
-	ambiguous bool           // a try of this write may have reached the server unanswered
+	doc      *doc           // the new state, on success
+	conflict *ConflictError // the conflict, if the server refused
+	applied  bool           // a send of the write may have been applied unseen
+	answered bool           // the server's own answer arrived (see authoritative)
 }
 
 // write sends w over cur, conditioned on cur's version.
@@ -136,20 +155,34 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 	}
 	h.Set("Content-Type", ctype)
 	h.Set("Idempotency-Key", w.key)
+	resp, out, err := c.sendWrite(ctx, method, cur.url, body, h, s, false)
+	if resp != nil {
+		out.doc, err = c.written(cur.url, resp, next, s)
+	}
+	return out, err
+}
+
+// sendWrite sends a write, a create when creating, and sorts its answer: a
+// success (the response, its body unread), a conflict, or an error. A write
+// never follows a redirect, so a success is the write's own 2xx.
+func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte, h http.Header, s *settings, creating bool) (*http.Response, outcome, error) {
 	s.stats.add(func(st *Stats) { st.Attempts++ })
-	resp, x, err := c.send(ctx, method, cur.url, body, h, s)
+	resp, x, err := c.send(ctx, method, url, body, h, s)
+	out := outcome{applied: x.ambiguous}
 	if err != nil {
-		return outcome{}, err
+		return nil, out, err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		d, err := c.written(cur.url, resp, next, s)
-		return outcome{doc: d}, err
+		out.answered = true
+		return resp, out, nil
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	if ce := parseConflict(resp, c.errs.answering(creating)); ce != nil {
 		c.noteConflict(ctx, s, ce)
-		return outcome{conflict: ce, ambiguous: x.ambiguous}, nil
+		out.conflict, out.answered = ce, authoritative(resp, ce)
+		return nil, out, nil
 	}
-	return outcome{}, newStatusError(resp, &c.errs)
+	out.answered = authoritative(resp, nil)
+	return nil, out, newStatusError(resp, &c.errs)
 }
 
 // withVersionField returns next with the version field set back to cur's,
@@ -243,30 +276,79 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 			w = pending{body: next, key: newIdempotencyKey()}
 		}
 		out, err := c.write(ctx, cur, w, s)
-		if err != nil || out.conflict == nil {
-			return out.doc, err
+		w.note(out, s)
+		switch {
+		case err != nil:
+			return nil, w.fail(err, attempt, nil)
+		case out.conflict == nil:
+			return out.doc, nil
+		case w.ambiguous && out.conflict.Kind == KindVersion:
+			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		w.ambiguous = w.ambiguous || out.ambiguous
 		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
-			return nil, err
+			return nil, w.fail(err, attempt, nil)
 		}
 		if out.conflict.Kind == KindBusy {
 			continue // resend the same write, unchanged, with the same key
 		}
-		fresh, err := c.refresh(ctx, cur, out.conflict, s)
-		if err != nil || (w.ambiguous && landed(cur, w.body, fresh)) {
-			return fresh, err
+		if cur, err = c.refresh(ctx, cur, out.conflict, s); err != nil {
+			return nil, err
 		}
-		cur, w = fresh, pending{}
+		w = pending{}
 	}
 }
 
 // pending is a planned write: the document, the Idempotency-Key it carries
-// on every send, and whether an earlier send may have landed unseen.
+// on every send, and whether a send may have been applied unseen, with no
+// answer since that proves otherwise.
 type pending struct {
 	body      []byte
 	key       string
 	ambiguous bool
+}
+
+// note records what a send of w came to. A send that may have been applied
+// makes w ambiguous, until a server declared to honour Idempotency-Key
+// answers the same key: its answer is the truth about every send of it.
+func (w *pending) note(out outcome, s *settings) {
+	w.ambiguous = (w.ambiguous || out.applied) && !(s.keysHonoured && out.answered)
+}
+
+// fail returns err, the end of an operation after attempts writes, wrapped
+// in an [*AmbiguousError] when w may have been applied; fresh is the state
+// read since, if any.
+func (w *pending) fail(err error, attempts int, fresh *doc) error {
+	if !w.ambiguous {
+		return err
+	}
+	ae := &AmbiguousError{Key: w.key, Attempts: attempts, Err: err}
+	if fresh != nil {
+		ae.Version, ae.Current = fresh.version(), fresh.raw
+	}
+	return ae
+}
+
+// settle ends an operation whose write may have been applied unseen and
+// then met a version conflict: value equality cannot tell this write's
+// effect from another writer's, so occ re-plans on the fresh state. When the
+// change has nothing left to write, the state the caller asked for holds
+// and success is the truthful answer; otherwise occ cannot know whether its
+// write landed, and returns an [*AmbiguousError] rather than risk applying
+// the change twice.
+func (c *Client) settle(ctx context.Context, plan planner, cur *doc, w pending, attempt int, ce *ConflictError, s *settings) (*doc, error) {
+	ce.Attempts = attempt
+	fresh, err := c.refresh(ctx, cur, ce, s)
+	if err != nil {
+		return nil, w.fail(err, attempt, nil)
+	}
+	next, err := c.plan(ctx, plan, fresh, attempt+1, s)
+	switch {
+	case err != nil:
+		return nil, w.fail(err, attempt, fresh)
+	case next == nil:
+		return fresh, nil
+	}
+	return nil, w.fail(ce, attempt, fresh)
 }
 
 // plan runs the planner and pins the version field.

@@ -94,6 +94,10 @@ const (
 	// [*ConflictError] or [*MergeConflictError], possibly wrapped by
 	// [ErrAttemptsExhausted] or [ErrBudgetExhausted]).
 	OutcomeConflict Outcome = "conflict"
+	// OutcomeAmbiguous: a write may have been applied unseen, and occ could
+	// not prove whether it was (an [*AmbiguousError], matching
+	// [ErrAmbiguous]).
+	OutcomeAmbiguous Outcome = "ambiguous"
 	// OutcomeCanceled: the context was canceled or its deadline passed.
 	OutcomeCanceled Outcome = "canceled"
 	// OutcomeError: any other error.
@@ -119,6 +123,8 @@ func outcomeOf(err error) Outcome {
 	switch {
 	case err == nil:
 		return OutcomeOK
+	case errors.Is(err, ErrAmbiguous):
+		return OutcomeAmbiguous
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return OutcomeCanceled
 	case errors.Is(err, ErrConflict):

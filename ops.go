@@ -287,13 +287,12 @@ func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...Call
 }
 
 // createHeaders returns the headers of a create: If-None-Match for a PUT,
-// an Idempotency-Key for anything else.
+// and an Idempotency-Key for every create, kept across every resend.
 func createHeaders(s *settings) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	if s.createMethod == http.MethodPut {
 		h.Set("If-None-Match", "*")
-		return h
 	}
 	key := s.idempotencyKey
 	if key == "" {
@@ -303,33 +302,33 @@ func createHeaders(s *settings) http.Header {
 	return h
 }
 
-// create sends a create until it lands, waiting out busy answers.
+// create sends a create until it lands, waiting out busy answers. A create
+// whose send may have been applied unseen is resent only when that is safe
+// (a PUT with If-None-Match, or a key the server honours), and ends in an
+// [*AmbiguousError] when occ cannot prove what happened.
 func (c *Client) create(ctx context.Context, url string, body []byte, s *settings) (*doc, error) {
 	h := createHeaders(s)
+	w := pending{body: body, key: h.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
 	for attempt := 1; ; attempt++ {
-		s.stats.add(func(st *Stats) { st.Attempts++ })
-		resp, x, err := c.send(ctx, s.createMethod, url, body, h, s)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		resp, out, err := c.sendWrite(ctx, s.createMethod, url, body, h, s, true)
+		w.note(out, s)
+		switch {
+		case err != nil:
+			return nil, w.fail(err, attempt, nil)
+		case resp != nil:
 			return c.created(url, resp, body, s)
 		}
-		ce := parseConflict(resp, &c.errs)
-		if ce == nil {
-			return nil, newStatusError(resp, &c.errs)
-		}
-		c.noteConflict(ctx, s, ce)
-		if ce.Kind == KindDuplicate && (s.adoptExisting || x.ambiguous) {
-			return c.adopt(ctx, url, body, ce, s)
+		ce := out.conflict
+		ce.Attempts = attempt
+		if ce.Kind == KindDuplicate && (s.adoptExisting || w.ambiguous) {
+			return c.adopt(ctx, url, w, ce, s)
 		}
 		if ce.Kind != KindBusy {
-			ce.Attempts = attempt
-			return nil, ce
+			return nil, w.fail(ce, attempt, nil)
 		}
 		if err := c.mayRetry(ctx, s, attempt, ce); err != nil {
-			return nil, err
+			return nil, w.fail(err, attempt, nil)
 		}
 	}
 }
@@ -345,26 +344,27 @@ func (c *Client) created(url string, resp *http.Response, sent []byte, s *settin
 
 // adopt reads the document a duplicate create ran into: at the conflict's
 // Location when it names one, else, for a PUT create, at url (a POST's url
-// is the collection, not the document). Without [WithAdoptExisting] it is
-// called only when an earlier try of the create may have landed unseen, and
-// returns the document only if it holds everything that was sent: then the
-// duplicate is the create itself, whose answer was lost.
-func (c *Client) adopt(ctx context.Context, url string, sent []byte, ce *ConflictError, s *settings) (*doc, error) {
+// is the collection, not the document). With [WithAdoptExisting] it returns
+// that document. Otherwise it is called only when a send of the create may
+// have been applied unseen: when the document holds everything that was
+// sent, nothing is left to write and the create's outcome stands; else occ
+// cannot tell its own create from another's, and says so.
+func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictError, s *settings) (*doc, error) {
 	if loc := ce.Header.Get("Location"); loc != "" {
 		url = resolveURL(url, loc)
 	} else if s.createMethod != http.MethodPut {
-		return nil, ce
+		return nil, w.fail(ce, ce.Attempts, nil)
 	}
 	d, err := c.read(ctx, url, s)
 	if err != nil {
-		return nil, err
+		return nil, w.fail(err, ce.Attempts, nil)
 	}
 	if s.adoptExisting {
 		s.stats.add(func(st *Stats) { st.Adopted = true })
 		return d, nil
 	}
-	if landed(&doc{parsed: map[string]any{}}, sent, d) {
+	if landed(&doc{parsed: map[string]any{}}, w.body, d) {
 		return d, nil
 	}
-	return nil, ce
+	return nil, w.fail(ce, ce.Attempts, d)
 }

@@ -72,6 +72,7 @@ type settings struct {
 	createMethod   string
 	idempotencyKey string
 	adoptExisting  bool
+	keysHonoured   bool
 	header         http.Header
 	stats          *statsRef // this call's, made by callSettings
 	statsOut       *Stats    // the caller's, from WithStats
@@ -450,4 +451,39 @@ func notTokenRune(r rune) bool {
 		return false
 	}
 	return !strings.ContainsRune("!#$%&'*+-.^_`|~", r)
+}
+
+// WithRedactedParams adds names to the query parameters whose values are
+// replaced by REDACTED wherever occ shows a URL: in a [ConflictError] or
+// [StatusError], their Error text and log values. Names match
+// case-insensitively, ignoring '-', '_' and '.', so "X-Tenant-Key" also
+// covers x_tenant_key; each must have a letter or digit. Options add up.
+//
+// The default list, always applied, covers API keys (key, api_key, apikey,
+// x-api-key and any name ending in api_key), tokens (token, access_token,
+// refresh_token, id_token, auth_token, api_token, session_token,
+// oauth_token, X-Amz-Security-Token, jwt, assertion, client_assertion),
+// OAuth codes (code, oauth_verifier), passwords (password, passwd, pwd,
+// pass and any name ending in password), secrets (secret, client_secret and
+// any name ending in secret, private_key, secret_key), signatures and
+// credentials of presigned URLs (sig, Signature, X-Amz-Signature,
+// X-Amz-Credential, X-Goog-Signature, X-Goog-Credential, AWSAccessKeyId,
+// credential(s)), and sessions (auth, authorization, session, session_id,
+// sessionid, PHPSESSID, SAMLResponse). Azure SAS's sv, se, sp, sr and st are
+// not secret and stay; its sig is redacted. Names that merely contain such a
+// word (author, assignee, zipcode, sort_key, keyword, pageToken) stay
+// readable.
+func WithRedactedParams(names ...string) Option {
+	return clientOption(func(c *Client) error {
+		extra := slices.Clip(c.errs.redact)
+		for _, name := range names {
+			n := normalizeParam(strings.TrimSpace(name))
+			if n == "" {
+				return argError("WithRedactedParams", fmt.Sprintf("%q names no parameter", name))
+			}
+			extra = append(extra, n)
+		}
+		c.errs.redact = extra
+		return nil
+	})
 }

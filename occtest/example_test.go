@@ -1,14 +1,63 @@
 package occtest_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/occ-go/occ"
 	"github.com/occ-go/occ/occtest"
 )
+
+// Counter is the client's view of the resource in the examples.
+type Counter struct {
+	Count int `json:"count"`
+}
+
+// A concurrent writer sneaks in once, between the client's read and its
+// write. occ's conditional write gets 412, so occ reads again, reapplies its
+// change and writes again: both increments land, and the request log shows
+// how.
+func ExampleStore_BeforeNextWrite() {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	_ = srv.Set("/counters/1", []byte(`{"count":1,"owner":"ann"}`))
+	srv.BeforeNextWrite(func(*http.Request) { // before the next write only
+		_ = srv.Update("/counters/1", func(doc map[string]any) {
+			n, _ := doc["count"].(json.Number).Int64() // numbers stay exact
+			doc["count"] = n + 10
+		})
+	})
+
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+	if err != nil {
+		panic(err)
+	}
+	got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1",
+		func(v *Counter) error { v.Count++; return nil })
+	if err != nil {
+		panic(err)
+	}
+
+	fmt.Println("occ wrote count", got.Count)
+	for _, r := range srv.Requests() {
+		fmt.Printf("%s %s If-Match:%s -> %d ETag:%s\n", r.Method, r.Path,
+			r.Header.Get("If-Match"), r.Status, r.ResponseHeader.Get("ETag"))
+	}
+	doc, _, _ := srv.Get("/counters/1")
+	fmt.Println(string(doc))
+	// Output:
+	// occ wrote count 12
+	// GET /counters/1 If-Match: -> 200 ETag:"1"
+	// PUT /counters/1 If-Match:"1" -> 412 ETag:
+	// GET /counters/1 If-Match: -> 200 ETag:"2"
+	// PUT /counters/1 If-Match:"2" -> 200 ETag:"3"
+	// {"count":12,"owner":"ann"}
+}
 
 // A client reads a resource, someone else changes it, and the client's
 // conditional write is refused with 412 instead of silently losing the other

@@ -21,7 +21,7 @@
 //	occ.operation.duration   histogram  seconds, by occ.outcome
 //	occ.conflicts            counter    conflict answers, by occ.conflict.kind
 //	occ.retries              counter    retries, by occ.retry.reason
-//	occ.ambiguous            counter    operations whose outcome is "ambiguous"
+//	occ.ambiguous            counter    operations whose outcome is occ.OutcomeAmbiguous
 package occotel
 
 import (
@@ -54,10 +54,6 @@ const (
 	ConflictsKey        = attribute.Key("occ.conflicts")         // conflict answers met
 	TransientRetriesKey = attribute.Key("occ.transient_retries") // requests resent
 )
-
-// outcomeAmbiguous is the outcome of an operation that cannot tell whether
-// its write landed.
-const outcomeAmbiguous = "ambiguous"
 
 // WithTelemetry returns an [occ.Option] that traces with tp and measures
 // with mp; a nil one means OpenTelemetry's global provider. It composes with
@@ -226,7 +222,7 @@ func (t *telemetry) end(ctx context.Context, r occ.Result) {
 	op := metric.WithAttributes(OperationKey.String(r.Name), outcome)
 	t.operations.Add(ctx, 1, op)
 	t.duration.Record(ctx, r.Duration.Seconds(), op)
-	if r.Outcome == outcomeAmbiguous {
+	if r.Outcome == occ.OutcomeAmbiguous {
 		t.ambiguous.Add(ctx, 1, metric.WithAttributes(OperationKey.String(r.Name)))
 	}
 }
