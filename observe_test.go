@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -269,4 +270,22 @@ func TestWithStatsHoldsOneCall(t *testing.T) {
 		require.NoError(t, err)
 	}
 	assert.Equal(t, Stats{Attempts: 1, Reads: 1, Version: `"3"`}, st)
+}
+
+func TestOnEndReportsAnAmbiguousOutcome(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	writeThenReset := func(w http.ResponseWriter, r *http.Request) {
+		api.pass(httptest.NewRecorder(), r)
+		panic(http.ErrAbortHandler)
+	}
+	api.then(api.pass, writeThenReset, reply(409, "\x00garbage{"))
+	var rec recorder
+	c := memClient(t, api, WithHooks(rec.hooks()))
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	require.ErrorIs(t, err, ErrAmbiguous)
+	require.Len(t, rec.ends, 1)
+	assert.Equal(t, OutcomeAmbiguous, rec.ends[0].Outcome)
+	assert.Equal(t, KindUnknown, rec.ends[0].Kind)
+	assert.Equal(t, 1, rec.ends[0].Conflicts)
 }

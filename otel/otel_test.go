@@ -286,3 +286,49 @@ func TestDoIsLeftToTheTransport(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.Empty(t, tel.spans.Ended(), "no operation, no span")
 }
+
+func TestAmbiguousOutcomeIsCounted(t *testing.T) {
+	res := &resource{version: 1, doc: `{"count":1}`}
+	var puts int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if r.Method == http.MethodPut {
+			puts++
+		}
+		n := puts
+		mu.Unlock()
+		switch {
+		case r.Method == http.MethodPut && n == 1: // applied, then the answer is lost
+			res.ServeHTTP(httptest.NewRecorder(), r)
+			panic(http.ErrAbortHandler)
+		case r.Method == http.MethodPut && n == 2: // a conflict nobody can read
+			w.WriteHeader(http.StatusConflict)
+			_, _ = io.WriteString(w, "\x00garbage{")
+		default:
+			res.ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	tel := newTelemetry(t)
+	c, err := occ.New(occotel.WithTelemetry(tel.tp, tel.mp),
+		occ.WithTransientRetries(2, occ.BackoffFunc(func(int) time.Duration { return 0 })))
+	require.NoError(t, err)
+	_, err = occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
+	require.ErrorIs(t, err, occ.ErrAmbiguous)
+
+	opAttr := attribute.String("occ.operation", "Modify")
+	assert.Equal(t, map[attribute.Distinct]int64{set(opAttr): 1}, tel.sums(t, "occ.ambiguous"))
+	assert.Equal(t, map[attribute.Distinct]int64{set(opAttr, attribute.String("occ.outcome", "ambiguous")): 1}, tel.sums(t, "occ.operations"))
+	spans := tel.spans.Ended()
+	op := spans[len(spans)-1]
+	assert.Equal(t, "ambiguous", attrs(op)["occ.outcome"].AsString())
+	assert.Equal(t, codes.Error, op.Status().Code)
+	var transport int
+	for _, s := range spans[:len(spans)-1] {
+		if attrs(s)["error.type"].AsString() == "transport" {
+			transport++
+		}
+	}
+	assert.Equal(t, 1, transport, "the lost answer's request span says so")
+}
