@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/occ-go/occ"
 	"github.com/occ-go/occ/occtest"
@@ -17,9 +16,8 @@ func ExampleWithHooks() {
 	srv := occtest.NewServer()
 	defer srv.Close()
 	_ = srv.Set("/orders/42", []byte(`{"status":"new","tags":[]}`))
-	var once sync.Once
-	srv.BeforeWrite(func(*http.Request) {
-		once.Do(func() { _ = srv.Update("/orders/42", func(doc map[string]any) { doc["status"] = "paid" }) })
+	srv.BeforeNextWrite(func(*http.Request) { // someone else's write, just before ours
+		_ = srv.Update("/orders/42", func(doc map[string]any) { doc["status"] = "paid" })
 	})
 
 	hooks := occ.Hooks{

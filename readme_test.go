@@ -45,7 +45,9 @@ func TestReadmeReadsTopDown(t *testing.T) {
 		assert.Greater(t, i, last, "%q out of order", h)
 		last = i
 	}
-	assert.Less(t, strings.Count(readme, "\n"), 667, "shorter than it was")
+	lineOf := func(h string) int { return strings.Count(readme[:strings.Index(readme, h)], "\n") + 1 }
+	assert.Less(t, lineOf("\n## Quickstart\n"), 40, "the quickstart on the first screen")
+	assert.Less(t, lineOf("\n## Testing your code with occtest\n"), 150, "testing comes early, not after the internals")
 }
 
 // TestReadmeQuickstartIsTheExample checks that the README's first Go block
@@ -58,6 +60,21 @@ func TestReadmeQuickstartIsTheExample(t *testing.T) {
 	example := regexp.MustCompile(`(?ms)^func Example\(\) \{\n.*?^\}\n`).FindString(readFile(t, "example_test.go"))
 	require.NotEmpty(t, example)
 	assert.Equal(t, example, block[1])
+}
+
+// TestReadmeOcctestSectionIsTheExample checks that the README's occtest
+// example is occtest's ExampleStore_BeforeNextWrite, which go test runs.
+func TestReadmeOcctestSectionIsTheExample(t *testing.T) {
+	t.Parallel()
+	readme := readFile(t, "README.md")
+	i := strings.Index(readme, "\n## Testing your code with occtest\n")
+	require.GreaterOrEqual(t, i, 0)
+	block := regexp.MustCompile("(?s)```go\n(.*?)```").FindStringSubmatch(readme[i:])
+	require.Len(t, block, 2)
+	fn := regexp.MustCompile(`(?ms)^func ExampleStore_BeforeNextWrite\(\) \{\n(.*?)^\}\n`).FindStringSubmatch(readFile(t, "occtest/example_test.go"))
+	require.Len(t, fn, 2)
+	body := regexp.MustCompile(`(?m)^\t`).ReplaceAllString(fn[1], "")
+	assert.True(t, strings.HasSuffix(block[1], body), "the README shows the example's body:\n%s", body)
 }
 
 // TestReadmeCommandsAreCIs checks the two commands: the demo, and the test
