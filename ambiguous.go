@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // ErrAmbiguous is returned, inside an [*AmbiguousError], when a write may
@@ -47,7 +48,7 @@ type AmbiguousError struct {
 func (e *AmbiguousError) Error() string {
 	msg := fmt.Sprintf("%v (Idempotency-Key %s, %d attempts)", ErrAmbiguous, e.Key, e.Attempts)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + strings.TrimPrefix(e.Err.Error(), "occ: ")
 	}
 	return msg
 }

@@ -162,7 +162,7 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, fmt.Errorf("%w: %w", c.redactError(err), newStatusError(resp, &c.errs))
+		return nil, wrap(c.redactError(err), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))

@@ -369,20 +369,20 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 	case !ce.Retryable():
 		return ce
 	case attempt >= s.maxAttempts:
-		return fmt.Errorf("%w: %w", ErrAttemptsExhausted, ce)
+		return wrap(ErrAttemptsExhausted, ce)
 	case !c.conflictBudget.withdraw():
-		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+		return wrap(ErrBudgetExhausted, ce)
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
-		return fmt.Errorf("occ: server asked to wait %v, more than the %v allowed: %w", d, c.maxRetryAfter, ce)
+		return wrap(fmt.Errorf("occ: server asked to wait %v, more than the %v allowed", d, c.maxRetryAfter), ce)
 	}
 	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
 		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
 	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce, Status: ce.StatusCode})
 	if err := sleep(ctx, d); err != nil {
-		return fmt.Errorf("%w: %w", err, ce)
+		return wrap(err, ce)
 	}
 	return nil
 }

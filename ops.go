@@ -126,7 +126,7 @@ func typedPlan[T any](change func(*T) error) planner {
 			return nil, err
 		}
 		if err := change(&v); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+			return nil, wrap(ErrChangeAborted, err)
 		}
 		after, err := encode(&v)
 		if err != nil || bytes.Equal(before, after) {
@@ -159,7 +159,7 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 	return func(_ context.Context, cur *doc, _ int) ([]byte, error) {
 		out, err := change(bytes.Clone(cur.raw))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+			return nil, wrap(ErrChangeAborted, err)
 		}
 		if !json.Valid(out) {
 			_, err := decodeJSON(out)

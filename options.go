@@ -432,6 +432,26 @@ func (e *argumentError) Is(target error) bool { return target == ErrInvalidArgum
 // Unwrap returns the cause, if any.
 func (e *argumentError) Unwrap() error { return e.cause }
 
+// wrapped is an error that adds to another without repeating occ's prefix.
+type wrapped struct {
+	text string
+	errs []error
+}
+
+func (w *wrapped) Error() string   { return w.text }
+func (w *wrapped) Unwrap() []error { return w.errs }
+
+// wrap returns an error matching outer and inner that reads "<outer>:
+// <inner>", inner without its "occ: " prefix when outer says "occ: "
+// already.
+func wrap(outer, inner error) error {
+	text := inner.Error()
+	if strings.Contains(outer.Error(), "occ: ") {
+		text = strings.TrimPrefix(text, "occ: ")
+	}
+	return &wrapped{text: outer.Error() + ": " + text, errs: []error{outer, inner}}
+}
+
 // checkHeader rejects a header that net/http would refuse to send: a name
 // that is not an RFC 9110 token, or a value holding CR, LF or NUL.
 func checkHeader(key, value string) error {

@@ -3,7 +3,6 @@ package occ
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -310,7 +309,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if !c.transientBudget.withdraw() {
 		if err != nil {
-			return false, fmt.Errorf("%w: %w", ErrBudgetExhausted, err)
+			return false, wrap(ErrBudgetExhausted, err)
 		}
 		return false, ErrBudgetExhausted
 	}
