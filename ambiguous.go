@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
@@ -80,12 +79,12 @@ func WithIdempotencyKeysHonoured(on bool) SharedOption {
 	})
 }
 
-// authoritative reports whether an answer tells the truth about the write
-// it answers: anything but a gateway's or an overloaded server's refusal,
-// or a busy conflict, is the server's own word.
-func authoritative(resp *http.Response, ce *ConflictError) bool {
-	if resp == nil || transientStatus(resp.StatusCode) {
-		return false
-	}
-	return ce == nil || ce.Kind != KindBusy
+// provesFate reports whether a conflict answering a resend of a write
+// proves, on a server that honours Idempotency-Key, that no earlier send of
+// it was applied: a landed send would have been answered with its own
+// answer, never a version conflict. Other refusals (a busy key, an
+// unparseable or a state conflict) prove nothing: the server may be a
+// gateway, or lying.
+func provesFate(ce *ConflictError) bool {
+	return ce.Kind == KindVersion
 }

@@ -57,14 +57,14 @@ type Versioned[T any] struct {
 
 // Defaults of a client made by [New] with no options.
 const (
-	defaultMaxAttempts   = 10
 	defaultTransientMax  = 4
 	defaultMaxBody       = 32 << 20
 	defaultMaxRetryAfter = time.Minute
 )
 
 // New returns a client configured by opts; with none, it is the recommended
-// client: at most 10 writes an operation, conflict backoff from 20 ms to 2 s
+// client: writes go on while the resource makes progress and the context
+// allows, at most 10 retries without progress, conflict backoff from 20 ms to 2 s
 // and transient backoff from 200 ms to 10 s (both full jitter), 4 transient
 // retries, Retry-After honoured up to a minute, retry budgets of 100 tokens
 // earning 0.2 a call, documents up to 32 MiB, three-way merge for [Put], and
@@ -174,13 +174,8 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 // its *url.Error, so that no secret query value leaves in an error's text.
 func (c *Client) redactError(err error) error {
 	var ue *url.Error
-	if !errors.As(err, &ue) {
-		return err
-	}
-	if u, perr := url.Parse(ue.URL); perr == nil {
-		ue.URL = c.errs.redactURL(u)
-	} else {
-		ue.URL = redactURLText(ue.URL)
+	if errors.As(err, &ue) {
+		ue.URL = c.errs.redactURLText(ue.URL)
 	}
 	return err
 }

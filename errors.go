@@ -137,9 +137,8 @@ type ConflictError struct {
 	// header (quotes and W/ kept, ready for If-Match), else a body member
 	// such as current_version, currentVersion, _rev or
 	// metadata.resourceVersion. An ETag on an error answer is taken only
-	// when it can be the resource's: a strong tag (MinIO, S3 and Azure
-	// Storage put the object's current tag on their 412s) that is not a
-	// hash of the error body itself, or a weak tag on an answer whose body
+	// when it can be the resource's: a strong tag (MinIO puts the object's
+	// current tag on its 412s) that is not a hash of the error body itself, or a weak tag on an answer whose body
 	// is the resource's representation (Current). A weak tag on an error
 	// body describes that body (Express and Koa tag every answer they send,
 	// PouchDB's 409s included) and is ignored, as is any tag equal to the
@@ -171,9 +170,11 @@ type ConflictError struct {
 	RequestID string
 	// RetryAfter is the wait the server asked for in Retry-After, or 0.
 	RetryAfter time.Duration
-	// Header holds the answer's headers worth keeping: ETag, Last-Modified,
-	// Retry-After, Location, Content-Location, Content-Type, Date and the
-	// request ids. Cookies and other headers are dropped.
+	// Header holds the answer's headers worth keeping, as sent: ETag,
+	// Last-Modified, Retry-After, Location, Content-Location, Content-Type,
+	// Date, the request ids and error-code headers (x-ms-error-code,
+	// x-minio-error-code). Cookies and other headers are dropped. Header is
+	// never part of the Error text or LogValue.
 	Header http.Header
 	// Body is the answer's body, read up to the client's limit (64 KiB by
 	// default); BodyTruncated says whether more was left unread.
@@ -185,6 +186,7 @@ type ConflictError struct {
 
 	hints         []string // extra codes a parser found, used to classify
 	create        bool     // the answer is to a create-if-absent
+	createKnown   bool     // create was decided by occ's parser
 	statusMessage bool     // Message came from the status line's reason phrase
 }
 
@@ -327,7 +329,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 		return nil
 	}
 	ce := readConflict(resp, s)
-	ce.create = s.isCreate(resp)
+	ce.create, ce.createKnown = s.isCreate(resp), true
 	ce.Kind = s.classify(resp, ce)
 	return ce
 }

@@ -94,6 +94,9 @@ func TestCreateAdoptsOnA409ToCreateIfAbsent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, "existing", got.Value.Name)
 			assert.True(t, st.Adopted)
+			puts, _ := api.requests(http.MethodPut)
+			require.Len(t, puts, 1)
+			assert.Equal(t, !rewrite, puts[0].Header.Get("If-None-Match") == "*", "what the server saw")
 		})
 	}
 }
@@ -126,6 +129,8 @@ func TestRedactURL(t *testing.T) {
 			"https://api.example.com/a?passwd=REDACTED&pwd=REDACTED&pass=REDACTED&secret=REDACTED&app_secret=REDACTED&db_password=REDACTED&credential=REDACTED&credentials=REDACTED"},
 		{"https://api.example.com/a?auth=1&authorization=2&session=3&sessionid=4&jwt=5&assertion=6&client_assertion=7&private_key=8",
 			"https://api.example.com/a?auth=REDACTED&authorization=REDACTED&session=REDACTED&sessionid=REDACTED&jwt=REDACTED&assertion=REDACTED&client_assertion=REDACTED&private_key=REDACTED"},
+		{"https://api.example.com/a?JSESSIONID=1&PHPSESSID=2&csrf_token=3&SAMLResponse=4&oauth_verifier=5&bearer_token=6",
+			"https://api.example.com/a?JSESSIONID=REDACTED&PHPSESSID=REDACTED&csrf_token=REDACTED&SAMLResponse=REDACTED&oauth_verifier=REDACTED&bearer_token=REDACTED"},
 		// Ordinary names that merely contain a secret-looking word stay readable.
 		{"https://api.example.com/a?assignee=ada&author=bob&zipcode=1&sort_key=name&keyword=x&monkey=y&authority=z&postcode=2",
 			"https://api.example.com/a?assignee=ada&author=bob&zipcode=1&sort_key=name&keyword=x&monkey=y&authority=z&postcode=2"},
@@ -153,6 +158,8 @@ func TestWithRedactedParams(t *testing.T) {
 	assert.Equal(t, want, c.errs.redactURL(u))
 	assert.Equal(t, "https://api.example.com/a?x_tenant_secret_id=1&Shard=2&ticket=3&page=4&api_key=REDACTED",
 		redactURL(u), "the package default is unchanged")
+	assert.Equal(t, want, c.errs.redactURLText(u.String()))
+	assert.Equal(t, "https://exa mple.com/a?ticket=REDACTED&page=4", c.errs.redactURLText("https://u:p@exa mple.com/a?ticket=3&page=4"))
 
 	req := newRequest(t, "PUT", u.String())
 	ce := parseConflict(answer(409, "text/plain", "locked", req), &c.errs)
@@ -171,10 +178,21 @@ func TestErrorTextRedactsHandMadeURLs(t *testing.T) {
 	t.Parallel()
 	ce := &ConflictError{StatusCode: 409, Method: "PUT", URL: "https://api.example.com/x?access_token=s3cr3t&page=1"}
 	se := &StatusError{StatusCode: 400, Method: "PUT", URL: "https://u:p@api.example.com/x?api_key=s3cr3t"}
-	for _, err := range []error{ce, se} {
+	bad := &StatusError{StatusCode: 400, Method: "PUT", URL: "https://u:p@exa mple.com/x?token=s3cr3t&page=2#f"}
+	assert.Contains(t, bad.Error(), "https://exa mple.com/x?token=REDACTED&page=2:")
+	for _, err := range []error{ce, se, bad} {
 		assert.NotContains(t, err.Error(), "s3cr3t")
 		assert.NotContains(t, err.Error(), "u:p@")
 	}
+}
+
+func TestDefaultClassifierOnAHandMadeError(t *testing.T) {
+	t.Parallel()
+	req := newRequest(t, "PUT", "https://api.example.com/x", "If-None-Match", "*")
+	resp := &http.Response{StatusCode: 412, Request: req, Header: http.Header{}}
+	k, ok := DefaultClassifier().Classify(resp, &ConflictError{StatusCode: 412})
+	assert.True(t, ok)
+	assert.Equal(t, KindDuplicate, k, "read from resp.Request when occ did not parse the error")
 }
 
 func TestKindText(t *testing.T) {

@@ -102,10 +102,14 @@ func (s *errorSettings) classify(resp *http.Response, e *ConflictError) Kind {
 
 // classifyBuiltin is the built-in classification described at
 // [DefaultClassifier].
-func classifyBuiltin(_ *http.Response, e *ConflictError) Kind {
+func classifyBuiltin(resp *http.Response, e *ConflictError) Kind {
+	create := e.create
+	if !e.createKnown && resp != nil {
+		create = isCreateIfAbsent(resp.Request) // an error the caller built
+	}
 	switch e.StatusCode {
 	case http.StatusPreconditionFailed:
-		if e.create {
+		if create {
 			return KindDuplicate
 		}
 		return KindVersion
@@ -113,7 +117,7 @@ func classifyBuiltin(_ *http.Response, e *ConflictError) Kind {
 		return KindPreconditionRequired
 	case http.StatusConflict:
 		k := classify409(e)
-		if e.create && (k == KindVersion || k == KindUnknown) {
+		if create && (k == KindVersion || k == KindUnknown) {
 			return KindDuplicate
 		}
 		return k

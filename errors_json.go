@@ -248,6 +248,7 @@ func isSpringBoot(o object) bool {
 // errors name the fields.
 func parseSpringBoot(o object, e *ConflictError) {
 	e.Code = firstNonEmpty(o.scalar("code", "errorCode"), o.str("exception"))
+	e.RequestID = o.str("requestId")
 	if m := o.str("message"); m != "No message available" {
 		e.Message = m
 	}

@@ -18,9 +18,12 @@ import (
 //
 // resp.Body has already been read and closed: use body, which holds at most
 // the client's error-body limit. e arrives with StatusCode, Method, URL,
-// Header, Body and BodyTruncated set. Text fields are sanitised afterwards
-// (valid UTF-8, one line, bounded length), and the ETag header overrides
-// CurrentVersion. Parsers are also used for the bodies of [StatusError]s.
+// Header, Body and BodyTruncated set. Afterwards, text fields are sanitised
+// (valid UTF-8, one line, bounded length); the ETag header overrides
+// CurrentVersion when it can be the resource's version (see
+// [ConflictError].CurrentVersion); an x-ms-error-code header fills an empty
+// Code; and a reason phrase other than the standard one fills an empty
+// Message. Parsers are also used for the bodies of [StatusError]s.
 // Implementations must be safe for concurrent use and must not keep resp,
 // body or e.
 type ConflictParser interface {
@@ -134,6 +137,15 @@ func (s *errorSettings) parse(resp *http.Response, body []byte, e *ConflictError
 		}
 	}
 	parseBuiltin(resp, body, e)
+}
+
+// redactURLText is [redactURLText] with the caller's extra secret parameter
+// names, for URLs held as text, such as a *url.Error's URL.
+func (s *errorSettings) redactURLText(raw string) string {
+	if s == nil {
+		return redactURLTextWith(raw, nil)
+	}
+	return redactURLTextWith(raw, s.redact)
 }
 
 // readConflict reads resp (its body bounded, drained and closed) into a

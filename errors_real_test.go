@@ -78,6 +78,41 @@ var realConflictCases = []struct {
 			message:   "The update condition specified in the request was not satisfied.",
 			requestID: "0da45648-c73c-4690-a89e-dcb0ddc30ca3",
 		}},
+	// fake-gcs-server 1.56.1 (Cloud Storage JSON API), captured.
+	{"gcs bucket exists", "fakegcs_409_bucket_exists.http",
+		[]string{"POST", "http://127.0.0.1:4443/storage/v1/b?project=p"}, want{
+			status: 409, kind: KindDuplicate, code: "conflict",
+			message: "A Cloud Storage bucket named 'bkt' already exists. Try another name. Bucket names must be globally unique across all Google Cloud projects, including those outside of your organization.",
+		}},
+	{"gcs generation mismatch", "fakegcs_412_condition_not_met.http",
+		[]string{"POST", "http://127.0.0.1:4443/upload/storage/v1/b/bkt/o?uploadType=media&name=obj&ifGenerationMatch=1"}, want{
+			status: 412, kind: KindVersion, code: "conditionNotMet", message: "Precondition failed",
+		}},
+	// MinIO (S3 API, conditional writes), captured: a 412 carries the
+	// object's current ETag, strong, which is the version to write against.
+	{"minio bucket already owned", "minio_409_bucket_already_owned_by_you.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt"}, want{
+			status: 409, kind: KindDuplicate, code: "BucketAlreadyOwnedByYou",
+			message:   "Your previous request to create the named bucket succeeded and you already own it.",
+			requestID: "18EC1B3F3F5351DA",
+		}},
+	{"minio stale write", "minio_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt/obj?X-Amz-Signature=abc", "If-Match", `"0123456789abcdef0123456789abcdef"`}, want{
+			status: 412, kind: KindVersion, code: "PreconditionFailed",
+			message:        "At least one of the pre-conditions you specified did not hold",
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40471214",
+		}},
+	{"minio create-if-absent", "minio_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:9000/bkt/obj", "If-None-Match", "*"}, want{
+			status: 412, kind: KindDuplicate, code: "PreconditionFailed",
+			message:        "At least one of the pre-conditions you specified did not hold",
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40471214",
+		}},
+	{"minio HEAD without body", "minio_412_head.http",
+		[]string{"HEAD", "http://127.0.0.1:9000/bkt/obj", "If-Match", `"0123456789abcdef0123456789abcdef"`}, want{
+			status: 412, kind: KindVersion,
+			currentVersion: `"6654c734ccab8f440ff0825eb443dc7f"`, requestID: "18EC1B3F40BAA9BD",
+		}},
 	// S3: BucketAlreadyOwnedByYou, as AWS and MinIO send it.
 	{"s3 bucket already owned", "s3_409_bucket_already_owned_by_you.http",
 		[]string{"PUT", "https://s3.example.com/test-bucket-presidium-1"}, want{
@@ -134,6 +169,11 @@ var realConflictCases = []struct {
 		[]string{"PUT", "http://localhost:8080/api/v1/clinicaltrialsus"}, want{
 			status: 409, kind: KindVersion, code: "org.springframework.orm.ObjectOptimisticLockingFailureException",
 			message: "Object of class [gov.nih.ncats.gsrsspringcv2.ClinicalTrial] with identifier [NCT99999999]: optimistic locking failed; nested exception is org.hibernate.StaleObjectStateException: Row was updated or deleted by another transaction (or unsaved-value mapping was incorrect) : [gov.nih.ncats.gsrsspringcv2.ClinicalTrial#NCT99999999]",
+		}},
+	{"spring webflux", "spring_409_webflux.http",
+		[]string{"PUT", "http://localhost:8080/orders/7"}, want{
+			status: 409, kind: KindVersion, requestID: "2f1e3c4d-1",
+			message: "Optimistic lock failure: order 7 was changed by another request",
 		}},
 	{"spring state transition", "spring_409_state_transition.http",
 		[]string{"PATCH", "http://localhost:8080/api/bugs/1/status"}, want{
@@ -306,6 +346,15 @@ func TestErrorCodeHeader(t *testing.T) {
 	resp.Header.Set("X-Ms-Error-Code", "Other")
 	ce = ParseConflict(resp)
 	assert.Equal(t, "BlobAlreadyExists", ce.Code, "the body's code wins")
+
+	// MinIO answers a HEAD with its code and a quoted description in headers.
+	resp = answer(412, "application/xml", "", nil)
+	resp.Header.Set("X-Minio-Error-Code", "PreconditionFailed")
+	resp.Header.Set("X-Minio-Error-Desc", `"At least one of the pre-conditions you specified did not hold"`)
+	ce = ParseConflict(resp)
+	assert.Equal(t, "PreconditionFailed", ce.Code)
+	assert.Equal(t, "At least one of the pre-conditions you specified did not hold", ce.Message)
+	assert.Equal(t, KindVersion, ce.Kind)
 }
 
 func TestReasonPhraseIsOnlyAFallbackMessage(t *testing.T) {

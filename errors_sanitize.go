@@ -286,11 +286,15 @@ func redactURLWith(u *url.URL, extra []string) string {
 }
 
 // redactURLText redacts a URL held as text by the default list. Text that
-// does not parse as a URL keeps its path but loses its user info and has
-// its query redacted.
-func redactURLText(raw string) string {
+// does not parse as a URL keeps its path but loses its user info and
+// fragment and has its query redacted.
+func redactURLText(raw string) string { return redactURLTextWith(raw, nil) }
+
+// redactURLTextWith is redactURLText that also redacts the parameters named
+// in extra, normalised as by normalizeParam.
+func redactURLTextWith(raw string, extra []string) string {
 	if u, err := url.Parse(raw); err == nil {
-		return redactURL(u)
+		return redactURLWith(u, extra)
 	}
 	if scheme, rest, ok := strings.Cut(raw, "://"); ok {
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/?#") {
@@ -302,7 +306,7 @@ func redactURLText(raw string) string {
 	if !ok {
 		return base
 	}
-	return base + "?" + redactQuery(query, nil)
+	return base + "?" + redactQuery(query, extra)
 }
 
 // redactQuery redacts a raw query, keeping its order and encoding.

@@ -139,7 +139,7 @@ type outcome struct {
 	doc      *doc           // the new state, on success
 	conflict *ConflictError // the conflict, if the server refused
 	applied  bool           // a send of the write may have been applied unseen
-	answered bool           // the server's own answer arrived (see authoritative)
+	answered bool           // a success, or a conflict that proves the fate of every send (see provesFate)
 }
 
 // write sends w over cur, conditioned on cur's version.
@@ -178,10 +178,9 @@ func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte,
 	}
 	if ce := parseConflict(resp, c.errs.answering(creating)); ce != nil {
 		c.noteConflict(ctx, s, ce)
-		out.conflict, out.answered = ce, authoritative(resp, ce)
+		out.conflict, out.answered = ce, provesFate(ce)
 		return nil, out, nil
 	}
-	out.answered = authoritative(resp, nil)
 	return nil, out, newStatusError(resp, &c.errs)
 }
 
@@ -267,6 +266,7 @@ type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
 	var w pending
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
 			next, err := c.plan(ctx, plan, cur, attempt, s)
@@ -285,15 +285,22 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
+		if err := c.mayRetry(ctx, s, attempt, &stalls, out.conflict); err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
 		if out.conflict.Kind == KindBusy {
 			continue // resend the same write, unchanged, with the same key
 		}
-		if cur, err = c.refresh(ctx, cur, out.conflict, s); err != nil {
+		fresh, err := c.refresh(ctx, cur, out.conflict, s)
+		if err != nil {
 			return nil, err
 		}
+		if !moved(cur, fresh) {
+			if err := c.charge(&stalls, out.conflict); err != nil {
+				return nil, err
+			}
+		}
+		cur = fresh
 		w = pending{}
 	}
 }
@@ -360,18 +367,28 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 	return withVersionField(next, cur, s)
 }
 
+// maxStalls bounds the retries of one operation that make no progress:
+// busy answers, and version conflicts after which the resource's version
+// had not moved (a server that refuses every write). Retries after which
+// the version moved on are progress: a hot resource is not a failure.
+const maxStalls = 10
+
 // mayRetry decides whether a conflict may be retried and waits for it: it
 // returns nil when the loop should go round again, else the error that
-// ends it, wrapping the conflict.
-func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *ConflictError) error {
+// ends it, wrapping the conflict. A busy answer is a stall (see charge); a
+// version conflict is charged later, only if the refresh shows no progress.
+func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) error {
 	ce.Attempts = attempt
 	switch {
 	case !ce.Retryable():
 		return ce
-	case attempt >= s.maxAttempts:
+	case s.maxAttempts > 0 && attempt >= s.maxAttempts:
 		return wrap(ErrAttemptsExhausted, ce)
-	case !c.conflictBudget.withdraw():
-		return wrap(ErrBudgetExhausted, ce)
+	}
+	if ce.Kind == KindBusy {
+		if err := c.charge(stalls, ce); err != nil {
+			return err
+		}
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
@@ -385,6 +402,26 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 		return wrap(err, ce)
 	}
 	return nil
+}
+
+// charge counts a retry that made no progress against the operation's
+// stalls and the client's conflict budget.
+func (c *Client) charge(stalls *int, ce *ConflictError) error {
+	*stalls++
+	switch {
+	case *stalls > maxStalls:
+		return wrap(fmt.Errorf("%w: %d retries without progress", ErrAttemptsExhausted, maxStalls), ce)
+	case !c.conflictBudget.withdraw():
+		return wrap(ErrBudgetExhausted, ce)
+	}
+	return nil
+}
+
+// moved reports whether the resource's version moved on from cur to fresh:
+// another writer committed, so the conflict was progress.
+func moved(cur, fresh *doc) bool {
+	v := fresh.version()
+	return v != "" && v != cur.version()
 }
 
 // refresh returns the server's current state after a version conflict: the

@@ -310,6 +310,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 	h := createHeaders(s)
 	w := pending{body: body, key: h.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		resp, out, err := c.sendWrite(ctx, s.createMethod, url, body, h, s, true)
 		w.note(out, s)
@@ -327,7 +328,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 		if ce.Kind != KindBusy {
 			return nil, w.fail(ce, attempt, nil)
 		}
-		if err := c.mayRetry(ctx, s, attempt, ce); err != nil {
+		if err := c.mayRetry(ctx, s, attempt, &stalls, ce); err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
 	}

@@ -81,7 +81,6 @@ type settings struct {
 // defaultSettings are the settings of a client made with no options.
 func defaultSettings() settings {
 	return settings{
-		maxAttempts:  defaultMaxAttempts,
 		backoff:      defaultConflictBackoff,
 		merger:       ThreeWay(),
 		createMethod: http.MethodPut,
@@ -113,8 +112,12 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxAttempts bounds how many writes one operation makes, the first
-// included; it must be at least 1. The default is 10. Transient retries
-// underneath (see [WithTransientRetries]) do not count.
+// included; it must be at least 1. The default is no bound: an operation
+// goes on while the resource makes progress (each version conflict finds it
+// at a newer version) and the context allows, and gives up with
+// [ErrAttemptsExhausted] after 10 retries that made no progress (busy
+// answers, or conflicts that found the version unchanged). Transient
+// retries underneath (see [WithTransientRetries]) do not count.
 func WithMaxAttempts(n int) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if n < 1 {
@@ -474,8 +477,10 @@ func notTokenRune(r rune) bool {
 }
 
 // WithRedactedParams adds names to the query parameters whose values are
-// replaced by REDACTED wherever occ shows a URL: in a [ConflictError] or
-// [StatusError], their Error text and log values. Names match
+// replaced by REDACTED wherever occ shows a URL with its query: in a
+// [ConflictError] or [StatusError] (their URL, Error text and log values)
+// and in the transport errors occ returns and passes to hooks (hooks' and
+// logs' own URLs carry no query at all). Names match
 // case-insensitively, ignoring '-', '_' and '.', so "X-Tenant-Key" also
 // covers x_tenant_key; each must have a letter or digit. Options add up.
 //

@@ -135,3 +135,72 @@ func ExampleTransport() {
 	// 201 /orders/1 "1" Thu, 01 Jan 2026 00:00:01 GMT
 	// reset: true
 }
+
+// A gateway answers 502 after the origin applied the write. The client
+// cannot tell; its resend with the same Idempotency-Key gets the origin's
+// answer replayed, and the write is applied once.
+func ExampleFault_statusAfterWrite() {
+	srv := occtest.NewServer()
+	defer srv.Close()
+	_ = srv.Set("/items/1", []byte(`{"n":1}`))
+	srv.Inject(occtest.Fault{Method: http.MethodPut, StatusAfterWrite: http.StatusBadGateway})
+
+	for range 2 {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/items/1", strings.NewReader(`{"n":2}`))
+		req.Header.Set("If-Match", `"1"`)
+		req.Header.Set("Idempotency-Key", "put-1")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Println("client sees", resp.StatusCode)
+	}
+	for _, r := range srv.Requests() {
+		kind := occtest.FaultKind("none")
+		if r.Fault != nil {
+			kind = r.Fault.Kind()
+		}
+		fmt.Printf("%s fault=%s status=%d applied=%t replayed=%t\n", r.Method, kind, r.Status, r.Applied, r.Replayed)
+	}
+	fmt.Println("writes:", srv.Writes())
+	// Output:
+	// client sees 502
+	// client sees 200
+	// PUT fault=status-after-write status=502 applied=true replayed=false
+	// PUT fault=none status=200 applied=false replayed=true
+	// writes: 1
+}
+
+// Faults hit at random for a soak test, reproducibly for a seed; the
+// request log says which hit which request.
+func ExampleStore_InjectRandom() {
+	st := occtest.NewStore()
+	_ = st.Set("/items/1", []byte(`{"n":1}`))
+	st.InjectRandom(42,
+		occtest.RandomFault{Fault: occtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"1"}}}, Rate: 0.1},
+		occtest.RandomFault{Fault: occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true}, Rate: 0.1},
+	)
+	client := &http.Client{Transport: occtest.Transport(st)}
+	for i := range 1000 {
+		req, _ := http.NewRequest(http.MethodPut, "http://store/items/1", strings.NewReader(fmt.Sprintf(`{"n":%d}`, i)))
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	hits := map[occtest.FaultKind]int{}
+	applied := 0
+	for _, r := range st.Requests() {
+		if r.Fault != nil {
+			hits[r.Fault.Kind()]++
+		}
+		if r.Applied {
+			applied++
+		}
+	}
+	fmt.Println("503:", hits[occtest.FaultStatus], "lost answers:", hits[occtest.FaultResetAfterWrite])
+	fmt.Println("applied:", applied, "writes:", st.Writes())
+	// Output:
+	// 503: 101 lost answers: 91
+	// applied: 899 writes: 899
+}
