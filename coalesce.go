@@ -347,11 +347,9 @@ func latestDeadline(batch []*caller) (time.Time, bool) {
 // every call of the batch, recording into each call's stats.
 func batchSettings(batch []*caller) *settings {
 	s := *batch[0].s
-	fan := &statsRef{}
+	fan := &statsRef{fan: make([]*statsRef, 0, len(batch))}
 	for _, m := range batch {
-		if m.s.stats != nil {
-			fan.fan = append(fan.fan, m.s.stats)
-		}
+		fan.fan = append(fan.fan, m.s.stats)
 	}
 	s.stats = fan
 	return &s
