@@ -34,6 +34,7 @@ type Client struct {
 	maxRetryAfter    time.Duration
 	conflictBudget   *Budget
 	transientBudget  *Budget
+	batches          coalescer
 }
 
 // Versioned is a document with the version the server holds it at, as
@@ -106,6 +107,7 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 		if err := o.applyCall(&s); err != nil {
 			return nil, err
 		}
+		s.tailored = s.tailored || tailors(o)
 	}
 	return &s, nil
 }

@@ -88,8 +88,8 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 			require.NoError(t, json.Unmarshal(doc, &got))
 			assert.EqualValues(t, writers*increments, got["count"], "every increment landed once")
 			assert.Equal(t, "kept", got["note"], "members the type does not model survive")
-			assert.Equal(t, writers*increments, srv.Writes())
-			t.Logf("%d conflicts resolved", conflicts)
+			assert.LessOrEqual(t, srv.Writes(), writers*increments, "coalesced calls share writes")
+			t.Logf("%d conflicts resolved, %d writes", conflicts, srv.Writes())
 		})
 	}
 }

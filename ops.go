@@ -85,15 +85,26 @@ func modify[T any](ctx context.Context, c *Client, url string, plan planner, opt
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	cur, err := c.read(ctx, url, s)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	d, err := c.run(ctx, cur, plan, s)
+	d, err := c.change(ctx, url, plan, s)
 	if err != nil {
 		return Versioned[T]{}, err
 	}
 	return result[T](d, s)
+}
+
+// change reads the document at url and runs the conflict loop with plan,
+// as part of a batch when the call may be coalesced (see [WithCoalescing]).
+func (c *Client) change(ctx context.Context, url string, plan planner, s *settings) (*doc, error) {
+	if s.coalesce && !s.tailored {
+		if d, err, solo := c.coalesced(ctx, url, plan, s); !solo {
+			return d, err
+		}
+	}
+	cur, err := c.read(ctx, url, s)
+	if err != nil {
+		return nil, err
+	}
+	return c.run(ctx, cur, plan, s)
 }
 
 // ErrChangeAborted wraps the error a change function returned.

@@ -69,6 +69,8 @@ type settings struct {
 	idempotencyKey string
 	adoptExisting  bool
 	keysHonoured   bool
+	coalesce       bool // see WithCoalescing
+	tailored       bool // a call option other than WithStats or WithCoalescing was given
 	header         http.Header
 	stats          *statsRef
 	dialect        *Dialect // nil: plain JSON documents
@@ -81,6 +83,7 @@ func defaultSettings() settings {
 	return settings{
 		backoff:      defaultConflictBackoff,
 		merger:       ThreeWay(),
+		coalesce:     true,
 		createMethod: http.MethodPut,
 	}
 }
@@ -339,10 +342,26 @@ func WithHeader(key, value string) SharedOption {
 
 // WithStats makes the call record what it did in st.
 func WithStats(st *Stats) CallOption {
-	return callOption(func(s *settings) error {
+	return statsOption(func(s *settings) error {
 		s.stats = &statsRef{st: st}
 		return nil
 	})
+}
+
+// statsOption is the type of [WithStats]: an option that does not make a
+// call's settings its own (see settings.tailored).
+type statsOption func(*settings) error
+
+func (f statsOption) applyCall(s *settings) error { return f(s) }
+
+// tailors reports whether a call option makes the call's settings differ
+// from the client's, so that the call is never batched with others.
+func tailors(o CallOption) bool {
+	switch o.(type) {
+	case statsOption, coalescingOption:
+		return false
+	}
+	return true
 }
 
 // WithMaxErrorBody bounds how many bytes of an error answer's body are read
