@@ -252,7 +252,9 @@ func (c *Client) commit(url string, batch []*caller, last *doc) {
 // commitOne is commit for a batch of one call: the call's own context,
 // settings and change, with none of a batch's bookkeeping.
 func (c *Client) commitOne(url string, m *caller, last *doc) {
-	c.batches.plannable([]*caller{m})
+	if len(c.batches.plannable([]*caller{m})) == 0 {
+		return // its caller has gone
+	}
 	d, err := c.change1(m.ctx, url, func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
 		return planSafely(ctx, m, cur, attempt)
 	}, m.s, last)
