@@ -39,8 +39,10 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 		return d, err
 	}
 	if !json.Valid(body) {
-		_, err := decodeJSON(body)
-		return nil, err
+		if _, err := decodeJSON(body); err != nil {
+			return nil, err // says where
+		}
+		return nil, fmt.Errorf("%w: not a JSON text", ErrInvalidDocument)
 	}
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {

@@ -112,3 +112,15 @@ func deepCopy(v any) any {
 	}
 	return v
 }
+
+func TestDecodeRefusesAnyTrailingData(t *testing.T) {
+	for _, in := range []string{"0A00", `{} x`, `1 2`, `"a"}`} {
+		_, err := Decode([]byte(in))
+		if err == nil {
+			t.Errorf("Decode(%q) took trailing data", in)
+		}
+	}
+	if _, err := Decode([]byte(" {\"a\":1}\n ")); err != nil {
+		t.Errorf("white space is no trailing data: %v", err)
+	}
+}
