@@ -31,6 +31,7 @@ func startPouchDB(t *testing.T, rt http.RoundTripper) string {
 
 // TestPouchDB races writers on one CouchDB document, its version in _rev.
 func TestPouchDB(t *testing.T) {
+	t.Parallel()
 	rt := newTransport(t)
 	db := startPouchDB(t, rt) + "/occ"
 	mustDo(t, rt, http.MethodPut, db, nil, nil, http.StatusCreated)
