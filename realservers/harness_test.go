@@ -142,10 +142,12 @@ func (o *output) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String returns the last 4 KiB of the output.
 func (o *output) String() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.buf.String()
+	b := o.buf.Bytes()
+	return string(b[max(0, len(b)-4096):])
 }
 
 // start runs cmd as a server, in a process group of its own, and waits

@@ -67,10 +67,10 @@ func TestPouchDB(t *testing.T) {
 	})
 }
 
-// getTally reads a tally document with a plain GET.
+// getTally reads a tally document with a plain GET, as JSON.
 func getTally(t *testing.T, rt http.RoundTripper, url string) tally {
 	t.Helper()
 	var v tally
-	require.NoError(t, json.Unmarshal(mustDo(t, rt, http.MethodGet, url, nil, nil, http.StatusOK), &v))
+	require.NoError(t, json.Unmarshal(mustDo(t, rt, http.MethodGet, url, http.Header{"Accept": {"application/json"}}, nil, http.StatusOK), &v))
 	return v
 }
