@@ -184,7 +184,9 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	for k, v := range h {
 		req.Header[k] = v
 	}
-	req.Header.Set("Accept", "application/json")
+	if !s.opaque {
+		req.Header.Set("Accept", "application/json")
+	}
 	resp, x, err := c.roundTrip(req)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })
 	return resp, x, err

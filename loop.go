@@ -24,11 +24,19 @@ type doc struct {
 	lastModified string
 	field        any  // the value of the version field, when configured
 	hasField     bool // whether the version field is present
+	ctype        string
+
+	decoded        bool   // read through a Dialect's Decode, which gave dialectVersion
+	dialectVersion string // the version Decode gave
+	opaque         bool   // bytes, not necessarily JSON (ModifyBytes)
 }
 
 // newDoc builds a doc from a body and the headers that came with it. The
 // body is validated now and decoded only when needed.
 func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
+	if d, ok, err := specialDoc(url, h, body, s); ok {
+		return d, err
+	}
 	if !json.Valid(body) {
 		_, err := decodeJSON(body)
 		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
@@ -59,6 +67,8 @@ func isObject(b []byte) bool {
 // version returns the version writes are conditioned on.
 func (d *doc) version() string {
 	switch {
+	case d.decoded:
+		return d.dialectVersion
 	case d.hasField:
 		return fieldString(d.field)
 	case d.etag != "":
@@ -82,6 +92,9 @@ func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
 // conditions returns the precondition headers of a write over d, or
 // ErrNoVersion when d offers nothing to condition on.
 func conditions(d *doc, s *settings) (http.Header, error) {
+	if s.dialect != nil {
+		return dialectConditions(d, s)
+	}
 	h := http.Header{}
 	switch {
 	case d.etag != "" && (!isWeak(d.etag) || s.weakETags):
@@ -90,7 +103,7 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 		h.Set("If-Unmodified-Since", d.lastModified)
 	}
 	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
-		h.Set("If-Match", `"`+fieldString(d.field)+`"`)
+		h.Set("If-Match", entityTag(fieldString(d.field)))
 	}
 	if len(h) == 0 && !d.hasField && !s.unconditional {
 		return nil, ErrNoVersion
@@ -134,14 +147,18 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 		return outcome{}, err
 	}
 	h.Set("Content-Type", ctype)
-	h.Set("Idempotency-Key", w.key)
+	req, err := shape(WriteRequest{Method: method, URL: cur.url, Header: h, Body: body, Version: cur.version()}, s)
+	if err != nil {
+		return outcome{}, err
+	}
+	req.Header.Set("Idempotency-Key", w.key)
 	s.stats.add(func(st *Stats) { st.Attempts++ })
-	resp, x, err := c.send(ctx, method, cur.url, body, h, s)
+	resp, x, err := c.send(ctx, req.Method, req.URL, req.Body, req.Header, s)
 	if err != nil {
 		return outcome{}, err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		d, err := c.written(cur.url, resp, next, s)
+		d, err := c.written(ctx, cur.url, resp, next, s)
 		return outcome{doc: d}, err
 	}
 	if ce := parseConflict(resp, &c.errs); ce != nil {
@@ -186,7 +203,7 @@ func encodeWrite(cur *doc, next []byte, s *settings) (string, []byte, string, er
 		}
 		return http.MethodPatch, body, "application/json-patch+json", err
 	}
-	return http.MethodPut, next, "application/json", nil
+	return http.MethodPut, next, contentType(cur), nil
 }
 
 // withPatchVersion sets the version field in a merge patch.
@@ -209,19 +226,6 @@ func withVersionTest(patch []byte, cur *doc, s *settings) ([]byte, error) {
 	}
 	test := patchOp{Op: "test", Path: jsonptr.Format(s.versionField), Value: mustRaw(cur.field)}
 	return json.Marshal(append([]patchOp{test}, ops...))
-}
-
-// written builds the state after a successful write: the answer's body when
-// it is a JSON document, else what was written, with the answer's
-// validators.
-func (c *Client) written(url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
-	body, err := c.readDocument(resp)
-	if err == nil && isObject(body) { // else the write landed all the same: keep what was sent
-		if d, err := newDoc(url, resp.Header, body, s); err == nil {
-			return d, nil
-		}
-	}
-	return newDoc(url, resp.Header, next, s)
 }
 
 // planner returns the document to write over cur, or nil when nothing needs
@@ -335,6 +339,9 @@ func sameResource(loc, target string) bool {
 // cur: the sign that a write whose answer was lost did land, so that
 // reapplying the change would apply it twice.
 func landed(cur *doc, next []byte, fresh *doc) bool {
+	if cur.opaque {
+		return bytes.Equal(fresh.raw, next)
+	}
 	to, err := decodeJSON(next)
 	if err != nil {
 		return false

@@ -214,7 +214,7 @@ func putDocs[T any](ctx context.Context, url string, base Versioned[T], desired 
 	h := http.Header{}
 	h.Set("ETag", base.ETag)
 	h.Set("Last-Modified", base.LastModified)
-	b, err := newDoc(url, h, raw, s)
+	b, err := baseDoc(url, h, base.Version, raw, s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -295,21 +295,25 @@ func createHeaders(s *settings) http.Header {
 
 // create sends a create until it lands, waiting out busy answers.
 func (c *Client) create(ctx context.Context, url string, body []byte, s *settings) (*doc, error) {
-	h := createHeaders(s)
+	req, err := createRequest(url, body, s)
+	if err != nil {
+		return nil, err
+	}
 	c.conflictBudget.deposit()
 	for attempt := 1; ; attempt++ {
 		s.stats.add(func(st *Stats) { st.Attempts++ })
-		resp, x, err := c.send(ctx, s.createMethod, url, body, h, s)
+		resp, x, err := c.send(ctx, req.Method, req.URL, req.Body, req.Header, s)
 		if err != nil {
 			return nil, err
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return c.created(url, resp, body, s)
+			return c.created(ctx, url, resp, body, s)
 		}
 		ce := parseConflict(resp, &c.errs)
 		if ce == nil {
 			return nil, newStatusError(resp, &c.errs)
 		}
+		createConflict(ce, s)
 		c.noteConflict(ctx, s, ce)
 		if ce.Kind == KindDuplicate && (s.adoptExisting || x.ambiguous) {
 			return c.adopt(ctx, url, body, ce, s)
@@ -326,11 +330,11 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 
 // created builds the state after a create: the answer's document, or the
 // one sent, at the answer's Location.
-func (c *Client) created(url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
+func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
 	if loc, err := resp.Location(); err == nil {
 		url = loc.String()
 	}
-	return c.written(url, resp, sent, s)
+	return c.written(ctx, url, resp, sent, s)
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's

@@ -68,6 +68,9 @@ type settings struct {
 	adoptExisting  bool
 	header         http.Header
 	stats          *statsRef
+	dialect        *Dialect // nil: plain JSON documents
+	opaque         bool     // documents are bytes (ModifyBytes)
+	createType     string   // Content-Type of a create; "" for JSON
 }
 
 // defaultSettings are the settings of a client made with no options.

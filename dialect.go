@@ -1,0 +1,255 @@
+package occ
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
+)
+
+// Dialect says how a server that does not keep a plain JSON document behind
+// an ETag holds its documents and versions: where the version is read from,
+// and how a write carries it. Set it with [WithDialect]. Each function may
+// be nil, and then occ does what it does without a Dialect. A Dialect is a
+// value; its functions must be safe for concurrent use.
+//
+// A version is an opaque string: a number, a hash, an entity tag, or several
+// values packed together (for instance as a query string). Its only use is
+// to be handed back to Encode.
+type Dialect struct {
+	// Decode turns an answer that carries the document (a read, a write's
+	// answer, the current representation a conflict answer carried) into
+	// the document and its version, from the answer's headers and body.
+	// An empty version means the answer tells none: a read without one
+	// cannot be written ([ErrNoVersion]); after a write, occ reads the
+	// document again to learn it. An error makes a read fail with
+	// [ErrInvalidDocument]. When nil, the body is the document and the
+	// version is the ETag, Last-Modified or version field, as without a
+	// Dialect.
+	Decode func(h http.Header, body []byte) (doc []byte, version string, err error)
+
+	// Encode shapes a write. occ fills w with what it would send without
+	// Encode (the method and body of the call's [WriteMode], the document's
+	// URL, Content-Type) and w.Version, the version the write is
+	// conditioned on, or "" for a create-if-absent ([Create]); Encode
+	// changes w as the server wants it and must make the write conditional
+	// on w.Version, since occ then adds no precondition header of its own.
+	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
+	// and classifies the answer as always. An error aborts the call, before
+	// anything is sent. When nil, occ conditions the write itself: If-Match
+	// carries the version (quoted unless it is already an entity tag), and a
+	// create carries If-None-Match: *.
+	Encode func(w *WriteRequest) error
+}
+
+// WriteRequest is a write as a [Dialect]'s Encode shapes it.
+type WriteRequest struct {
+	Method  string      // PUT, or PATCH in a patch [WriteMode], or the create method
+	URL     string      // the document's URL
+	Header  http.Header // Content-Type; precondition headers are Encode's to add
+	Body    []byte      // the document, or the patch, to send
+	Version string      // the version to condition on; "" for a create-if-absent
+}
+
+// SetQuery sets the query parameter key of w.URL to value, replacing any
+// value it had. It returns an error when w.URL does not parse.
+func (w *WriteRequest) SetQuery(key, value string) error {
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		return fmt.Errorf("occ: write URL: %w", err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	w.URL = u.String()
+	return nil
+}
+
+// WithDialect makes calls read and write documents as d says (see
+// [Dialect]). The default is no Dialect: JSON documents, versions in the
+// ETag, Last-Modified or the version field, preconditions in headers. A
+// Dialect with neither function set is an error.
+//
+// With a Decode, [WithVersionField] is not used: Decode says the version.
+// [Put], [Modify] and the merges work on the decoded document, which must be
+// JSON for them ([ModifyBytes] takes any bytes). The [WriteMode] still
+// shapes the body Encode receives; an Encode that wraps or re-encodes the
+// document (an envelope, form values) needs [WritePut], the default.
+func WithDialect(d Dialect) SharedOption {
+	return sharedOption(func(s *settings) error {
+		if d.Decode == nil && d.Encode == nil {
+			return errors.New("occ: WithDialect: neither Decode nor Encode set")
+		}
+		s.dialect = &d
+		return nil
+	})
+}
+
+// VersionHeader returns a [Dialect] Decode that takes the body as the
+// document and the version from the response header name, such as
+// "X-Goog-Generation". An answer without the header has no version.
+func VersionHeader(name string) func(h http.Header, body []byte) ([]byte, string, error) {
+	return func(h http.Header, body []byte) ([]byte, string, error) {
+		return body, h.Get(name), nil
+	}
+}
+
+// VersionQuery returns a [Dialect] Encode that carries the version in the
+// query parameter param of the write's URL, as etcd's prevIndex, Google
+// Cloud Storage's ifGenerationMatch, CouchDB's rev or Consul's cas. A
+// create-if-absent sets param to create ("0" for ifGenerationMatch and
+// cas), or leaves the URL alone when create is "".
+func VersionQuery(param, create string) func(w *WriteRequest) error {
+	return func(w *WriteRequest) error {
+		switch {
+		case w.Version != "":
+			return w.SetQuery(param, w.Version)
+		case create != "":
+			return w.SetQuery(param, create)
+		}
+		return nil
+	}
+}
+
+// Envelope returns a [Dialect] Decode for a document wrapped in a JSON
+// envelope: the document is the member at the JSON Pointer doc (the text of
+// a string, such as etcd's "/node/value", else the member's JSON, such as
+// Elasticsearch's "/_source"), the version the member at version (a string
+// as is, anything else as JSON, such as etcd's "/node/modifiedIndex"). A
+// missing document member decodes as an empty document; a missing version
+// member as no version. A body that is not JSON, or an invalid pointer,
+// is an error.
+func Envelope(doc, version string) func(h http.Header, body []byte) ([]byte, string, error) {
+	dp, derr := jsonptr.Parse(doc)
+	vp, verr := jsonptr.Parse(version)
+	return func(_ http.Header, body []byte) ([]byte, string, error) {
+		if err := errors.Join(derr, verr); err != nil {
+			return nil, "", fmt.Errorf("occ: Envelope: %w", err)
+		}
+		tree, err := decodeJSON(body)
+		if err != nil {
+			return nil, "", err
+		}
+		var out []byte
+		if v, ok := jsonptr.Lookup(tree, dp); ok {
+			if s, isStr := v.(string); isStr {
+				out = []byte(s)
+			} else {
+				out = mustRaw(v)
+			}
+		}
+		ver := ""
+		if v, ok := jsonptr.Lookup(tree, vp); ok && v != nil {
+			ver = fieldString(v)
+		}
+		return out, ver, nil
+	}
+}
+
+// decodedDoc builds a doc from an answer through the call's Dialect Decode.
+func decodedDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
+	raw, version, err := s.dialect.Decode(h, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+	}
+	if raw == nil {
+		raw = []byte{}
+	}
+	if !s.opaque && !json.Valid(raw) {
+		_, err := decodeJSON(raw)
+		return nil, fmt.Errorf("%w: decoded document: %w", ErrInvalidDocument, err)
+	}
+	return &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+		ctype: h.Get("Content-Type"), decoded: true, dialectVersion: version, opaque: s.opaque}, nil
+}
+
+// specialDoc builds the doc of an answer when the call has a Dialect Decode
+// or takes documents as bytes; ok is false when neither applies.
+func specialDoc(url string, h http.Header, body []byte, s *settings) (d *doc, ok bool, err error) {
+	switch {
+	case s.dialect != nil && s.dialect.Decode != nil:
+		d, err = decodedDoc(url, h, body, s)
+		return d, true, err
+	case s.opaque:
+		return &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+			ctype: h.Get("Content-Type"), opaque: true}, true, nil
+	}
+	return nil, false, nil
+}
+
+// dialectConditions returns the precondition headers of a write over d
+// when the call has a Dialect: none when its Encode conditions the write,
+// else If-Match with the version.
+func dialectConditions(d *doc, s *settings) (http.Header, error) {
+	v := d.version()
+	if v == "" {
+		return nil, ErrNoVersion
+	}
+	h := http.Header{}
+	if s.dialect.Encode == nil {
+		h.Set("If-Match", entityTag(v))
+	}
+	return h, nil
+}
+
+// entityTag returns v as an entity tag: as is when it already is one
+// (strong "..." or weak W/"..."), else quoted.
+func entityTag(v string) string {
+	t := strings.TrimPrefix(v, "W/")
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' && !strings.Contains(t[1:len(t)-1], `"`) {
+		return v
+	}
+	return `"` + v + `"`
+}
+
+// shape runs the call's Dialect Encode, if any, over the write w.
+func shape(w WriteRequest, s *settings) (WriteRequest, error) {
+	if s.dialect == nil || s.dialect.Encode == nil {
+		return w, nil
+	}
+	if err := s.dialect.Encode(&w); err != nil {
+		return WriteRequest{}, fmt.Errorf("occ: Dialect.Encode: %w", err)
+	}
+	if w.Header == nil {
+		w.Header = http.Header{}
+	}
+	return w, nil
+}
+
+// createRequest returns the request of a create of body at url: PUT with
+// If-None-Match: *, or POST with an Idempotency-Key (see [Create]), or what
+// the call's Dialect Encode makes of it, always with an Idempotency-Key.
+func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
+	h := createHeaders(s)
+	if s.createType != "" {
+		h.Set("Content-Type", s.createType)
+	}
+	if s.dialect == nil || s.dialect.Encode == nil {
+		return WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, nil
+	}
+	h.Del("If-None-Match")
+	w, err := shape(WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, s)
+	if err == nil && w.Header.Get("Idempotency-Key") == "" {
+		key := s.idempotencyKey
+		if key == "" {
+			key = newIdempotencyKey()
+		}
+		w.Header.Set("Idempotency-Key", key)
+	}
+	return w, err
+}
+
+// createConflict corrects the kind of a conflict answering a create whose
+// precondition a Dialect expressed: the server says the document exists
+// (etcd's 412 "Key already exists", Cloud Storage's 412 to
+// ifGenerationMatch=0), which without If-None-Match: * on the request reads
+// as a version mismatch.
+func createConflict(ce *ConflictError, s *settings) {
+	if s.dialect != nil && s.dialect.Encode != nil && ce.Kind == KindVersion {
+		ce.Kind = KindDuplicate
+	}
+}

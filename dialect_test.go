@@ -1,0 +1,260 @@
+package occ_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/occ-go/occ"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type tally struct {
+	N int `json:"n"`
+}
+
+// raceClient is a client for racing writers: many attempts, a tiny backoff,
+// no retry budget.
+func raceClient(t *testing.T, srv *httptest.Server, opts ...occ.Option) *occ.Client {
+	t.Helper()
+	base := []occ.Option{
+		occ.WithHTTPClient(srv.Client()),
+		occ.WithMaxAttempts(1000),
+		occ.WithBackoff(occ.Exponential(100*time.Microsecond, 2*time.Millisecond)),
+		occ.WithRetryBudgets(nil, nil),
+	}
+	c, err := occ.New(append(base, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+// race runs writers × increments of Modify[tally] on url, all at once.
+func race(t *testing.T, c *occ.Client, url string, writers, increments int, opts ...occ.CallOption) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*increments)
+	for range writers {
+		wg.Go(func() {
+			for range increments {
+				_, err := occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, opts...)
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+// staleWrite makes a write conditioned on stale, once, and returns its
+// error: a server that keeps preconditions refuses it.
+func staleWrite(ctx context.Context, c *occ.Client, url string, stale occ.Versioned[tally], opts ...occ.CallOption) error {
+	opts = append(opts, occ.WithMaxAttempts(1), occ.WithMerger(occ.LastWriteWins()))
+	_, err := occ.Put(ctx, c, url, stale, tally{N: -1}, opts...)
+	return err
+}
+
+// assertRefusedStale checks that err is a stale write refused as a version
+// conflict after one write.
+func assertRefusedStale(t *testing.T, err error) {
+	t.Helper()
+	require.ErrorIs(t, err, occ.ErrAttemptsExhausted)
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, occ.KindVersion, ce.Kind)
+	assert.ErrorIs(t, err, occ.ErrVersionMismatch)
+}
+
+func TestDialectEtcdV2(t *testing.T) {
+	t.Parallel()
+	f := &fakeEtcd{key: "/k"}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(etcdV2))
+	ctx := context.Background()
+	url := srv.URL + "/v2/keys/k"
+
+	created, err := occ.Create(ctx, c, url, tally{N: 0})
+	require.NoError(t, err)
+	assert.Equal(t, "1", created.Version, "the create's answer gives the modifiedIndex")
+
+	_, err = occ.Create(ctx, c, url, tally{N: 5})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce, "a duplicate create is refused")
+	assert.Equal(t, occ.KindDuplicate, ce.Kind)
+	assert.Equal(t, http.StatusPreconditionFailed, ce.StatusCode)
+
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+	assert.Equal(t, "1", stale.Version)
+	assert.JSONEq(t, `{"n":0}`, string(stale.Raw), "Raw is the decoded document, not the envelope")
+
+	race(t, c, url, 8, 10)
+	f.mu.Lock()
+	assert.JSONEq(t, `{"n":80}`, f.value, "no update lost, none doubled")
+	assert.Equal(t, 81, f.writes)
+	f.mu.Unlock()
+
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	assert.JSONEq(t, `{"n":80}`, f.value)
+	f.mu.Unlock()
+}
+
+func TestDialectCloudStorageUpload(t *testing.T) {
+	t.Parallel()
+	f := &fakeGCS{bucket: "b", name: "n.txt"}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(gcsMedia))
+	ctx := context.Background()
+	url := srv.URL + "/storage/v1/b/b/o/n.txt?alt=media"
+
+	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	require.NoError(t, err)
+	_, err = occ.Create(ctx, c, url, tally{N: 9})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce, "ifGenerationMatch=0 refuses a duplicate create")
+	assert.Equal(t, occ.KindDuplicate, ce.Kind)
+
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+	assert.Equal(t, "1000", stale.Version, "the version is X-Goog-Generation")
+
+	var st occ.Stats
+	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, "2000", st.Version, "the upload's answer has no generation header: read again")
+	assert.Equal(t, 2, st.Reads)
+
+	race(t, c, url, 8, 10)
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.JSONEq(t, `{"n":81}`, string(f.content))
+	assert.Equal(t, 82, f.writes, "every write was an upload, none a metadata PUT")
+}
+
+func TestDialectCloudStorageBytes(t *testing.T) {
+	t.Parallel()
+	f := &fakeGCS{bucket: "b", name: "log.txt", content: []byte("0"), ctype: "text/plain", generation: 7}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(gcsMedia))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				_, err := occ.ModifyBytes(ctx, c, srv.URL+"/storage/v1/b/b/o/log.txt?alt=media", func(b []byte) ([]byte, error) {
+					n, err := strconv.Atoi(string(b))
+					return []byte(strconv.Itoa(n + 1)), err
+				})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, "20", string(f.content))
+	assert.Equal(t, "text/plain", f.ctype, "the write keeps the read's content type")
+}
+
+func TestDialectCouchDBRevQuery(t *testing.T) {
+	t.Parallel()
+	f := &fakeCouch{id: "d", doc: map[string]any{"n": 0.0, "keep": "me"}, gen: 1}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(couchRev), occ.WithVersionField("/_rev"))
+	ctx := context.Background()
+	url := srv.URL + "/db/d"
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+
+	race(t, c, url, 8, 10)
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, 80.0, f.doc["n"])
+	assert.Equal(t, "me", f.doc["keep"])
+	assert.Equal(t, 80, f.writes)
+}
+
+func TestDialectElasticsearch(t *testing.T) {
+	t.Parallel()
+	f := &fakeElastic{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(elastic))
+	ctx := context.Background()
+	url := srv.URL + "/idx/_doc/1"
+
+	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	require.NoError(t, err)
+	_, err = occ.Create(ctx, c, url, tally{N: 3})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, occ.KindDuplicate, ce.Kind)
+
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+	assert.Equal(t, "if_primary_term=1&if_seq_no=1", stale.Version)
+
+	var st occ.Stats
+	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, "if_primary_term=1&if_seq_no=2", st.Version, "the write's answer gives the new version")
+	assert.Equal(t, 1, st.Reads, "so no second read")
+
+	race(t, c, url, 8, 10)
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.JSONEq(t, `{"n":81}`, string(f.source))
+	assert.Equal(t, 82, f.writes)
+}
+
+func TestDialectGitHubContents(t *testing.T) {
+	t.Parallel()
+	long := make([]byte, 200) // base64 longer than a line
+	for i := range long {
+		long[i] = 'a' + byte(i%26)
+	}
+	doc, _ := json.Marshal(map[string]any{"n": 0, "pad": string(long)})
+	f := &fakeGitHub{path: "state.json", content: doc}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(githubContents))
+	ctx := context.Background()
+	url := srv.URL + "/repos/o/r/contents/state.json"
+
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+	assert.Equal(t, blobSHA(doc), stale.Version)
+
+	var st occ.Stats
+	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Reads, "the sha comes from the write's answer")
+
+	race(t, c, url, 4, 5)
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(f.content, &got))
+	assert.Equal(t, 21.0, got["n"])
+	assert.Equal(t, string(long), got["pad"])
+	assert.Equal(t, 21, f.writes)
+}

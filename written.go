@@ -1,0 +1,170 @@
+package occ
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/occ-go/occ/internal/jsonptr"
+)
+
+// written builds the state after a successful write. The answer's body is
+// that state when it is the document (see answerIsDocument); otherwise the
+// state is what was sent, with the answer's validators, the new value of
+// the version field when the answer gives it, or the version a Dialect's
+// Decode finds in the answer. When that leaves the new version unknown (a
+// version field, or a Dialect's Decode, and an answer that does not tell
+// it), written reads the document once more, so that the result never
+// carries a version the server has moved past. A failure to read the
+// answer or the document again is not an error: the write landed.
+func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
+	body, err := c.readDocument(resp)
+	if err != nil {
+		body = nil
+	}
+	d, known := afterWrite(url, resp.Header, body, next, s)
+	if known {
+		return d, nil
+	}
+	if fresh, err := c.read(ctx, url, s); err == nil {
+		return fresh, nil
+	}
+	return d, nil
+}
+
+// afterWrite returns the state after a write of next answered with h and
+// body, and whether its version is known.
+func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool) {
+	if s.dialect != nil && s.dialect.Decode != nil {
+		version := ""
+		if _, v, err := s.dialect.Decode(h, body); err == nil {
+			version = v
+		}
+		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+			decoded: true, dialectVersion: version, opaque: s.opaque}, version != ""
+	}
+	if s.opaque {
+		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true
+	}
+	if answerIsDocument(url, h, body, next, s) {
+		if d, err := newDoc(url, h, body, s); err == nil {
+			return d, true
+		}
+	}
+	d, err := newDoc(url, h, next, s)
+	if err != nil { // next was planned as valid JSON; keep it as sent
+		return &doc{url: url, raw: next}, true
+	}
+	if s.versionField == nil {
+		return d, true
+	}
+	return withAnswerVersion(d, body, s)
+}
+
+// answerIsDocument reports whether the body of a 2xx answer to the write of
+// sent is the document as the server now holds it: a JSON text that its
+// Content-Location says is the resource (RFC 9110 section 8.7), or that
+// holds everything sent, at the same values, aside from the version field
+// (the server moves it) and members the server added. A receipt such as
+// CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
+func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
+	if len(body) == 0 || !json.Valid(body) {
+		return false
+	}
+	if sameResource(h.Get("Content-Location"), url) {
+		return true
+	}
+	a, err := decodeJSON(body)
+	if err != nil {
+		return false
+	}
+	b, err := decodeJSON(sent)
+	return err == nil && holds(a, b, nil, s.versionField)
+}
+
+// holds reports whether the decoded value a holds every member of b at the
+// same value, recursively through objects; the member at skip may differ.
+func holds(a, b any, path, skip []string) bool {
+	if skip != nil && equalPath(path, skip) {
+		return true
+	}
+	bo, ok := b.(map[string]any)
+	if !ok {
+		return deepEqual(a, b)
+	}
+	ao, ok := a.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, bv := range bo {
+		av, has := ao[k]
+		if !has && skip != nil && equalPath(append(path, k), skip) {
+			continue
+		}
+		if !has || !holds(av, bv, append(path, k), skip) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalPath(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// withAnswerVersion sets d's version field to the value the write's answer
+// gives at the same pointer, and reports whether it could.
+func withAnswerVersion(d *doc, body []byte, s *settings) (*doc, bool) {
+	if len(body) == 0 || !isObject(body) {
+		return d, false
+	}
+	a, err := decodeJSON(body)
+	if err != nil {
+		return d, false
+	}
+	v, ok := jsonptr.Lookup(a, s.versionField)
+	if !ok {
+		return d, false
+	}
+	raw, err := json.Marshal(applyChange(d.tree(), s.versionField, change{value: v}))
+	if err != nil {
+		return d, false
+	}
+	d.raw, d.parsed, d.field, d.hasField = raw, nil, v, true
+	return d, true
+}
+
+// contentType is the Content-Type of a whole-document write over cur: the
+// read's for a document taken as bytes, else JSON's.
+func contentType(cur *doc) string {
+	switch {
+	case !cur.opaque:
+		return "application/json"
+	case cur.ctype != "":
+		return cur.ctype
+	}
+	return "application/octet-stream"
+}
+
+// baseDoc builds the doc a [Put] starts from: base's document and
+// validators, or, with a Dialect's Decode, its version.
+func baseDoc(url string, h http.Header, version string, raw []byte, s *settings) (*doc, error) {
+	if s.dialect == nil || s.dialect.Decode == nil {
+		return newDoc(url, h, raw, s)
+	}
+	if !json.Valid(raw) {
+		_, err := decodeJSON(raw)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+	}
+	return &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
+		decoded: true, dialectVersion: version}, nil
+}
