@@ -34,7 +34,7 @@ func startEtcd(t *testing.T, rt http.RoundTripper) string {
 	port := freePorts(t, 2) // client, peer
 	client := "http://127.0.0.1:" + strconv.Itoa(port)
 	peer := "http://127.0.0.1:" + strconv.Itoa(port+1)
-	cmd := exec.Command(bin, "--enable-v2", "--data-dir", t.TempDir(), "--name", "occ",
+	cmd := exec.Command(bin, "--enable-v2", "--data-dir", memDir(t), "--name", "occ",
 		"--listen-client-urls", client, "--advertise-client-urls", client,
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
 		"--initial-cluster", "occ="+peer, "--log-level", "error")

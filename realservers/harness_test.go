@@ -90,6 +90,20 @@ func findNodePackage(t *testing.T, env, dir, pkg, how string) string {
 	return d
 }
 
+// memDir returns a fresh folder in memory (under /dev/shm, where syncing to
+// disk costs nothing) when there is one, else under t.TempDir; it is
+// removed when t ends. Servers keep their data there.
+func memDir(t *testing.T) string {
+	t.Helper()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "occ-realservers-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
+}
+
 // freePort returns a port on 127.0.0.1 that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()

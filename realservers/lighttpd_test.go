@@ -33,7 +33,7 @@ func startLighttpd(t *testing.T, rt http.RoundTripper) string {
 	if _, err := os.Stat("/usr/lib/lighttpd/mod_webdav.so"); err != nil && os.Getenv("OCC_LIGHTTPD") == "" {
 		missing(t, "lighttpd's mod_webdav", "apt-get install -y lighttpd-mod-webdav")
 	}
-	dir, root := t.TempDir(), t.TempDir()
+	dir, root := t.TempDir(), memDir(t)
 	port := freePort(t)
 	conf := filepath.Join(dir, "lighttpd.conf")
 	require.NoError(t, os.WriteFile(conf, fmt.Appendf(nil, lighttpdConfig, root, port, filepath.Join(dir, "error.log")), 0o600))

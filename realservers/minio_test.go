@@ -71,7 +71,7 @@ func startMinIO(t *testing.T, rt http.RoundTripper) string {
 		filepath.Join(serversDir(), "bin", "minio"))
 	port := freePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.Command(bin, "server", t.TempDir(), "--address", addr, "--quiet")
+	cmd := exec.Command(bin, "server", memDir(t), "--address", addr, "--quiet")
 	cmd.Env = append(cmd.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword,
 		"MINIO_UPDATE=off", "MINIO_BROWSER=off")
 	start(t, cmd, answers(rt, "http://"+addr+"/minio/health/live", http.StatusOK))
