@@ -27,7 +27,11 @@ type Dialect struct {
 	// An empty version means the answer tells none: a read without one
 	// cannot be written ([ErrNoVersion]); after a write, occ reads the
 	// document again to learn it. An error makes a read fail with
-	// [ErrInvalidDocument]. When nil, the body is the document and the
+	// [ErrInvalidDocument]. For a 2xx answer to a write that is in fact a
+	// refusal (Consul answers a failed check-and-set with 200 false), Decode
+	// returns a new [*ConflictError] of the kind it is ([KindVersion] to
+	// refresh and retry); occ fills in its status, method, URL and body and
+	// handles it as a 409. When nil, the body is the document and the
 	// version is the ETag, Last-Modified or version field, as without a
 	// Dialect.
 	Decode func(h http.Header, body []byte) (doc []byte, version string, err error)

@@ -258,3 +258,33 @@ func TestDialectGitHubContents(t *testing.T) {
 	assert.Equal(t, string(long), got["pad"])
 	assert.Equal(t, 21, f.writes)
 }
+
+// Consul answers a failed check-and-set with 200 false: the Dialect's
+// Decode makes it a conflict, refreshed and retried like a 412.
+func TestDialectConsulCAS(t *testing.T) {
+	t.Parallel()
+	f := &fakeConsul{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(consulKV))
+	ctx := context.Background()
+	url := srv.URL + "/v1/kv/k"
+
+	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	require.NoError(t, err)
+	_, err = occ.Create(ctx, c, url, tally{N: 0})
+	var ce *occ.ConflictError
+	require.ErrorAs(t, err, &ce, "cas=0 refuses a duplicate create")
+	assert.Equal(t, occ.KindDuplicate, ce.Kind)
+	assert.Equal(t, http.StatusOK, ce.StatusCode)
+	assert.Equal(t, http.MethodPut, ce.Method)
+
+	stale, err := occ.Get[tally](ctx, c, url)
+	require.NoError(t, err)
+	race(t, c, url, 8, 10)
+	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.JSONEq(t, `{"n":80}`, string(f.value))
+	assert.Equal(t, 81, f.writes)
+}

@@ -370,3 +370,44 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// fakeConsul mimics Consul's KV store for one key: a JSON array with the
+// base64 value and ModifyIndex on reads, raw values on writes, ?cas=N
+// (cas=0: only if absent), and 200 true or false for the outcome.
+type fakeConsul struct {
+	mu     sync.Mutex
+	value  []byte // nil: absent
+	index  uint64 // ModifyIndex
+	raft   uint64
+	writes int
+}
+
+func (f *fakeConsul) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w.Header().Set("X-Consul-Index", strconv.FormatUint(f.raft, 10))
+	switch r.Method {
+	case http.MethodGet:
+		if f.value == nil {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		writeJSON(w, 200, []any{map[string]any{"LockIndex": 0, "Key": "k", "Flags": 0,
+			"Value": base64.StdEncoding.EncodeToString(f.value), "CreateIndex": 1, "ModifyIndex": f.index}})
+	case http.MethodPut:
+		if cas := r.URL.Query().Get("cas"); cas != "" {
+			want := strconv.FormatUint(f.index, 10)
+			if f.value == nil {
+				want = "0"
+			}
+			if cas != want {
+				writeJSON(w, 200, false)
+				return
+			}
+		}
+		f.raft++
+		f.value, f.index, f.writes = body, f.raft, f.writes+1
+		writeJSON(w, 200, true)
+	}
+}

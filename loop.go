@@ -159,6 +159,10 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		d, err := c.written(ctx, cur.url, resp, next, s)
+		if ce := (*ConflictError)(nil); errors.As(err, &ce) { // a Dialect read the answer as a refusal
+			c.noteConflict(ctx, s, ce)
+			return outcome{conflict: ce, ambiguous: x.ambiguous}, nil
+		}
 		return outcome{doc: d}, err
 	}
 	if ce := parseConflict(resp, &c.errs); ce != nil {

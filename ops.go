@@ -331,10 +331,15 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 // created builds the state after a create: the answer's document, or the
 // one sent, at the answer's Location.
 func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
-	if loc, err := resp.Location(); err == nil {
+	loc, err := resp.Location()
+	if err == nil {
 		url = loc.String()
 	}
-	return c.written(ctx, url, resp, sent, s)
+	d, err := c.settle(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
+	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
+		createConflict(ce, s)
+	}
+	return d, err
 }
 
 // adopt reads the document a duplicate create ran into: at the conflict's

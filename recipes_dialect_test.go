@@ -115,3 +115,26 @@ var githubContents = occ.Dialect{
 		return err
 	},
 }
+
+// consulKV reads a key's value and ModifyIndex and writes the raw value with
+// ?cas=; Consul answers a failed check-and-set with 200 false, which Decode
+// turns into a version conflict.
+var consulKV = occ.Dialect{
+	Decode: func(_ http.Header, body []byte) ([]byte, string, error) {
+		switch strings.TrimSpace(string(body)) {
+		case "true": // a write landed; the answer has no index (occ reads again)
+			return nil, "", nil
+		case "false":
+			return nil, "", &occ.ConflictError{Kind: occ.KindVersion, Message: "check-and-set failed"}
+		}
+		var kv []struct {
+			Value       []byte
+			ModifyIndex uint64
+		}
+		if err := json.Unmarshal(body, &kv); err != nil || len(kv) != 1 {
+			return nil, "", errors.Join(errors.New("want one key"), err)
+		}
+		return kv[0].Value, strconv.FormatUint(kv[0].ModifyIndex, 10), nil
+	},
+	Encode: occ.VersionQuery("cas", "0"),
+}

@@ -1,8 +1,10 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -17,14 +19,25 @@ import (
 // version field, or a Dialect's Decode, and an answer that does not tell
 // it), written reads the document once more, so that the result never
 // carries a version the server has moved past. A failure to read the
-// answer or the document again is not an error: the write landed.
+// answer or the document again is not an error: the write landed. The
+// error is a [*ConflictError] when a Dialect's Decode says the answer is a
+// refusal.
 func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
+	return c.settle(ctx, url, true, resp, next, s)
+}
+
+// settle is written; it reads the document again only when reread is true
+// (not after a POST to a collection that named no new document).
+func (c *Client) settle(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
 	body, err := c.readDocument(resp)
 	if err != nil {
 		body = nil
 	}
-	d, known := afterWrite(url, resp.Header, body, next, s)
-	if known {
+	d, known, err := afterWrite(url, resp.Header, body, next, s)
+	if err != nil {
+		return nil, refusal(err, resp, body)
+	}
+	if known || !reread {
 		return d, nil
 	}
 	if fresh, err := c.read(ctx, url, s); err == nil {
@@ -33,33 +46,56 @@ func (c *Client) written(ctx context.Context, url string, resp *http.Response, n
 	return d, nil
 }
 
+// refusal completes the [*ConflictError] a Dialect's Decode made of a 2xx
+// answer with what the answer says.
+func refusal(err error, resp *http.Response, body []byte) error {
+	var ce *ConflictError
+	errors.As(err, &ce)
+	if ce.StatusCode == 0 {
+		ce.StatusCode = resp.StatusCode
+	}
+	if ce.Method == "" && resp.Request != nil {
+		ce.Method, ce.URL = resp.Request.Method, redactURL(resp.Request.URL)
+	}
+	if ce.Body == nil {
+		ce.Body = body
+	}
+	return ce
+}
+
 // afterWrite returns the state after a write of next answered with h and
-// body, and whether its version is known.
-func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool) {
+// body, and whether its version is known. Its error is a [*ConflictError]
+// when a Dialect's Decode returned one: the answer is a refusal.
+func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool, error) {
 	if s.dialect != nil && s.dialect.Decode != nil {
-		version := ""
-		if _, v, err := s.dialect.Decode(h, body); err == nil {
-			version = v
+		_, version, err := s.dialect.Decode(h, body)
+		var ce *ConflictError
+		if errors.As(err, &ce) {
+			return nil, false, err
+		}
+		if err != nil {
+			version = ""
 		}
 		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-			decoded: true, dialectVersion: version, opaque: s.opaque}, version != ""
+			decoded: true, dialectVersion: version, opaque: s.opaque}, version != "", nil
 	}
 	if s.opaque {
-		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true
+		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true, nil
 	}
 	if answerIsDocument(url, h, body, next, s) {
 		if d, err := newDoc(url, h, body, s); err == nil {
-			return d, true
+			return d, true, nil
 		}
 	}
 	d, err := newDoc(url, h, next, s)
 	if err != nil { // next was planned as valid JSON; keep it as sent
-		return &doc{url: url, raw: next}, true
+		return &doc{url: url, raw: next}, true, nil
 	}
 	if s.versionField == nil {
-		return d, true
+		return d, true, nil
 	}
-	return withAnswerVersion(d, body, s)
+	d, known := withAnswerVersion(d, body, s)
+	return d, known, nil
 }
 
 // answerIsDocument reports whether the body of a 2xx answer to the write of
@@ -69,6 +105,9 @@ func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc
 // (the server moves it) and members the server added. A receipt such as
 // CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
 func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
+	if bytes.Equal(body, sent) {
+		return true
+	}
 	if len(body) == 0 || !json.Valid(body) {
 		return false
 	}

@@ -56,6 +56,7 @@ commands:
   demo    run scenarios against an in-process test server (the default)
   serve   run the occtest store as a standalone HTTP server
   patch   set members of a remote JSON document with conflict-aware retry
+  probe   check that a server refuses a stale write and a duplicate create
   help    print this text
 
 Run "occ <command> -h" for a command's flags.
@@ -70,6 +71,7 @@ var commands = map[string]command{
 	"demo":  runDemo,
 	"serve": runServe,
 	"patch": runPatch,
+	"probe": runProbe,
 }
 
 // run dispatches args to a subcommand. With no arguments, or only flags,
