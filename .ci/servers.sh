@@ -13,7 +13,7 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 MINIO=github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c
 FAKEGCS=github.com/fsouza/fake-gcs-server@v1.56.1
-POUCH="express-pouchdb@4.2.0 pouchdb-core@9.0.0 pouchdb-adapter-memory@9.0.0 pouchdb-adapter-http@9.0.0 pouchdb-mapreduce@9.0.0 pouchdb-replication@9.0.0 express@4"
+POUCH="express-pouchdb@4.2.0 pouchdb-core@9.0.0 pouchdb-adapter-memory@9.0.0 pouchdb-adapter-http@9.0.0 pouchdb-mapreduce@9.0.0 pouchdb-replication@9.0.0"
 AZURITE="azurite@3.37.0"
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
