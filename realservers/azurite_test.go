@@ -148,5 +148,6 @@ func testAzuriteTable(t *testing.T, rt http.RoundTripper, base, sas string) {
 		ce := requireStale(t, err, http.StatusPreconditionFailed, "UpdateConditionNotSatisfied",
 			"The update condition specified in the request was not satisfied.")
 		require.NotEmpty(t, ce.RequestID, "request id")
+		require.Contains(t, ce.URL, "sig=REDACTED", "the SAS signature is not in the error")
 	})
 }
