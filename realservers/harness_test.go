@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -111,22 +113,37 @@ func freePort(t *testing.T) int {
 }
 
 // freePorts returns the first of n consecutive ports on 127.0.0.1 that were
-// free a moment ago, for servers that take a block of ports.
+// free a moment ago, for servers that take a block of ports. The ports lie
+// below the kernel's range of ephemeral ports, so that no outgoing
+// connection takes one between this check and the server's bind.
 func freePorts(t *testing.T, n int) int {
 	t.Helper()
+	low := ephemeralLow()
 	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("listening on 127.0.0.1: %v", err)
-		}
-		first := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if first+n <= 65535 && portsFree(first+1, n-1) {
+		first := 10000 + rand.IntN(low-10000-n)
+		if portsFree(first, n) {
 			return first
 		}
 	}
-	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
+	t.Fatalf("no %d consecutive free ports on 127.0.0.1 between 10000 and %d", n, low)
 	return 0
+}
+
+// ephemeralLow returns the first port the kernel hands out to outgoing
+// connections: 32768 unless /proc says otherwise.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	if n, err := strconv.Atoi(f[0]); err == nil && n > 11000 {
+		return n
+	}
+	return 32768
 }
 
 // portsFree reports whether n ports from first on can be listened on.
