@@ -39,8 +39,9 @@ type Client struct {
 type Versioned[T any] struct {
 	// Value is the document decoded into T.
 	Value T
-	// Version is the version writes are conditioned on: the body field named
-	// by [WithVersionField] when set, else the ETag, else Last-Modified.
+	// Version is the version writes are conditioned on: the one a
+	// [Dialect]'s Decode gave, else the body field named by
+	// [WithVersionField] when set, else the ETag, else Last-Modified.
 	Version string
 	// ETag and LastModified are the validators the server sent, if any.
 	ETag, LastModified string

@@ -58,7 +58,10 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // must not have side effects beyond v; an error it returns aborts Modify and
 // is returned wrapped, reachable with [errors.Is].
 //
-// Modify returns the document as finally written. Errors: a
+// Modify returns the document as finally written: the write's answer when
+// it is the document, else what was sent, with the new version the answer
+// gives; when it gives none that a version field or a [Dialect] needs,
+// Modify reads the document once more. Errors: a
 // [*ConflictError] for a conflict no retry can fix (duplicate, state,
 // unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
 // conflict; [ErrNoVersion] when the server gives nothing to condition on;

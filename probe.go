@@ -118,17 +118,21 @@ func (c *Client) probeVersion(ctx context.Context, cur *doc, s *settings, r *Pro
 		return nil, false
 	}
 	out, err := c.write(ctx, cur, pending{body: touched(cur.raw), key: newIdempotencyKey()}, s)
+	var next *doc
+	if err == nil && out.conflict == nil {
+		next, err = c.read(ctx, cur.url, s) // the version as the server now reads it
+	}
 	switch {
 	case err != nil:
 		check.Err, check.Detail = err, "a write conditioned on the version just read failed"
 	case out.conflict != nil:
 		check.Err, check.Detail = out.conflict, "a write conditioned on the version just read was refused (another writer?)"
-	case out.doc.version() == v0:
+	case next.version() == v0:
 		check.Detail = fmt.Sprintf("the version stayed %q after a write that changed the text: a stale write cannot be told from a fresh one", v0)
 	default:
 		check.Passed = true
-		check.Detail = fmt.Sprintf("version %q, then %q after a write", v0, out.doc.version())
-		return out.doc, true
+		check.Detail = fmt.Sprintf("version %q, then %q after a write", v0, next.version())
+		return next, true
 	}
 	return nil, false
 }

@@ -145,10 +145,7 @@ func printProbe(w io.Writer, r occ.ProbeReport) {
 			verdict = "PASS"
 		}
 		fmt.Fprintf(w, "%s  %-25s %s\n", verdict, c.Name, c.Detail)
-		if c.Err != nil {
-			fmt.Fprintf(w, "      %v\n", c.Err)
-			printConflict(w, c.Err)
-		}
+		printCheckErr(w, c.Err)
 	}
 	switch {
 	case len(r.Checks) == 0:
@@ -156,5 +153,18 @@ func printProbe(w io.Writer, r occ.ProbeReport) {
 		fmt.Fprintln(w, "ok: the server refuses stale writes and duplicate creates; occ can trust its preconditions")
 	default:
 		fmt.Fprintln(w, "FAIL: do not trust this server's preconditions as configured: concurrent writers may lose updates")
+	}
+}
+
+// printCheckErr prints what the server said to a check: a conflict's code
+// and message, or the error.
+func printCheckErr(w io.Writer, err error) {
+	var ce *occ.ConflictError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		fmt.Fprintf(w, "%31s code %q, message %q\n", "", ce.Code, ce.Message)
+	default:
+		fmt.Fprintf(w, "%31s %v\n", "", err)
 	}
 }
