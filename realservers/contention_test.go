@@ -70,16 +70,23 @@ func first(errs []error, n int) []error { return errs[:min(n, len(errs))] }
 // exactly once.
 func assertTally(t *testing.T, v tally) {
 	t.Helper()
-	ids := strings.Fields(v.Log)
+	lost, doubled := tallyFaults(v)
+	assert.Empty(t, lost, "lost changes")
+	assert.Empty(t, doubled, "doubled changes")
+	assert.Len(t, strings.Fields(v.Log), writers*increments, "changes in the log")
+	assert.Equal(t, writers*increments, v.N, "count")
+}
+
+// tallyFaults returns the race's changes missing from v's log, and those
+// in it more than once.
+func tallyFaults(v tally) (lost, doubled []string) {
 	seen := map[string]int{}
-	for _, id := range ids {
+	for _, id := range strings.Fields(v.Log) {
 		seen[id]++
 	}
-	var lost, doubled []string
 	for w := range writers {
 		for i := range increments {
-			id := fmt.Sprintf("w%d.%d", w, i)
-			switch seen[id] {
+			switch id := fmt.Sprintf("w%d.%d", w, i); seen[id] {
 			case 0:
 				lost = append(lost, id)
 			case 1:
@@ -88,10 +95,7 @@ func assertTally(t *testing.T, v tally) {
 			}
 		}
 	}
-	assert.Empty(t, lost, "lost changes")
-	assert.Empty(t, doubled, "doubled changes")
-	assert.Len(t, ids, writers*increments, "changes in the log")
-	assert.Equal(t, writers*increments, v.N, "count")
+	return lost, doubled
 }
 
 // writerClients returns one occ client per writer, made by mk.
