@@ -79,8 +79,8 @@ func testAzuriteBlob(t *testing.T, rt http.RoundTripper, base, sas string) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newBlobClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], blobURL, func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], blobURL, func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		assertTally(t, getTally(t, rt, blobURL))
@@ -127,8 +127,8 @@ func testAzuriteTable(t *testing.T, rt http.RoundTripper, base, sas string) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newTableClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], entityURL, func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], entityURL, func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		assertTally(t, getTally(t, rt, entityURL))

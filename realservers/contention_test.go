@@ -35,18 +35,21 @@ func (v *tally) add(id string) {
 }
 
 // race runs writers goroutines, each making increments calls of inc with its
-// own writer number and a change id unique to the call, and fails t on any
-// error. Each writer should use a client of its own, as separate processes
-// would.
-func race(t *testing.T, inc func(ctx context.Context, w int, id string) error) {
+// own writer number, a change id unique to the call and an option that
+// records the call's stats, and fails t on any error. Each writer should use
+// a client of its own, as separate processes would. It logs how many
+// attempts the changes took.
+func race(t *testing.T, inc func(ctx context.Context, w int, id string, st occ.CallOption) error) {
 	t.Helper()
 	ctx := testContext(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*increments)
+	stats := make([]occ.Stats, writers*increments)
 	for w := range writers {
 		wg.Go(func() {
 			for i := range increments {
-				if err := inc(ctx, w, fmt.Sprintf("w%d.%d", w, i)); err != nil {
+				st := &stats[w*increments+i]
+				if err := inc(ctx, w, fmt.Sprintf("w%d.%d", w, i), occ.WithStats(st)); err != nil {
 					errs <- fmt.Errorf("writer %d, change %d: %w", w, i, err)
 				}
 			}
@@ -54,6 +57,7 @@ func race(t *testing.T, inc func(ctx context.Context, w int, id string) error) {
 	}
 	wg.Wait()
 	close(errs)
+	logAttempts(t, stats)
 	var failed []error
 	for err := range errs {
 		failed = append(failed, err)
@@ -61,6 +65,18 @@ func race(t *testing.T, inc func(ctx context.Context, w int, id string) error) {
 	if len(failed) > 0 {
 		t.Fatalf("%d of %d changes failed; the first: %v", len(failed), writers*increments, errors.Join(first(failed, 3)...))
 	}
+}
+
+// logAttempts logs the attempts the race's changes took: in all, and the
+// most one change took.
+func logAttempts(t *testing.T, stats []occ.Stats) {
+	t.Helper()
+	all, most := 0, 0
+	for _, st := range stats {
+		all += st.Attempts
+		most = max(most, st.Attempts)
+	}
+	t.Logf("%d changes took %d attempts, at most %d for one change", len(stats), all, most)
 }
 
 // first returns at most n of errs.

@@ -54,8 +54,8 @@ func TestEtcdV2(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newEtcdClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], key, func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], key, func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		var env struct{ Node struct{ Value string } }

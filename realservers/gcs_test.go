@@ -64,8 +64,8 @@ func TestFakeGCS(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newGCSClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], object, func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], object, func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		assertTally(t, getTally(t, rt, object))

@@ -95,8 +95,8 @@ func TestMinIO(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newS3Client)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], url, func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], url, func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		assertTally(t, getTally(t, rt, url))

@@ -43,8 +43,8 @@ func TestPouchDB(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newPouchClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.Modify(ctx, cs[w], db+"/tally", func(v *tally) error { v.add(id); return nil })
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.Modify(ctx, cs[w], db+"/tally", func(v *tally) error { v.add(id); return nil }, st)
 			return err
 		})
 		assertTally(t, getTally(t, rt, db+"/tally"))

@@ -107,8 +107,8 @@ func TestRadicale(t *testing.T) {
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newDAVClient)
-		race(t, func(ctx context.Context, w int, id string) error {
-			_, err := occ.ModifyBytes(ctx, cs[w], card, addToVCard("tally", id))
+		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+			_, err := occ.ModifyBytes(ctx, cs[w], card, addToVCard("tally", id), st)
 			return err
 		})
 		v, err := parseVCard(mustDo(t, rt, http.MethodGet, card, nil, nil, http.StatusOK))
