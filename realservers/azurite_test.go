@@ -41,7 +41,7 @@ func azuriteSAS(t *testing.T) string {
 // files to its working folder), and returns the base URLs of its Blob and
 // Table services, the account's path included.
 func startAzurite(t *testing.T, rt http.RoundTripper) (blob, table string) {
-	dir := findNodePackage(t, "OCC_AZURITE_DIR", "azurite", "azurite", "npm install azurite@3.37.0")
+	dir := findNodePackage(t, "OCC_AZURITE_DIR", "azurite", "azurite", "azurite@3.37.0")
 	port := freePorts(t, 3) // Blob, Queue, Table
 	args := []string{"--inMemoryPersistence", "--disableTelemetry", "--skipApiVersionCheck", "--silent"}
 	for i, svc := range []string{"blob", "queue", "table"} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/build"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -55,29 +56,49 @@ func serversDir() string {
 }
 
 // findBinary returns the path of an executable: the one $env names, else the
-// first of known that exists, else name on PATH. It skips t (see missing)
-// when there is none.
+// first of known that exists, else name on PATH, else in go install's
+// folder. It skips t (see missing) when there is none.
 func findBinary(t *testing.T, env, name, how string, known ...string) string {
 	t.Helper()
 	if p := os.Getenv(env); p != "" {
 		return p
 	}
 	for _, k := range known {
-		if st, err := os.Stat(k); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+		if isExecutable(k) {
 			return k
 		}
 	}
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
+	for _, dir := range goBinDirs() {
+		if p := filepath.Join(dir, name); isExecutable(p) {
+			return p
+		}
+	}
 	missing(t, name, how+"; or set "+env)
 	return ""
 }
 
+// goBinDirs returns where go install puts binaries: $GOBIN, else
+// $GOPATH/bin.
+func goBinDirs() []string {
+	if d := os.Getenv("GOBIN"); d != "" {
+		return []string{d}
+	}
+	return []string{filepath.Join(build.Default.GOPATH, "bin")}
+}
+
+// isExecutable reports whether p is an executable file.
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+}
+
 // findNodePackage returns the folder whose node_modules holds pkg: the one
-// $env names, else dir under serversDir. It skips t when there is none, or
-// when node is not on PATH.
-func findNodePackage(t *testing.T, env, dir, pkg, how string) string {
+// $env names, else dir under serversDir. It skips t when there is none,
+// saying to npm install packages there, or when node is not on PATH.
+func findNodePackage(t *testing.T, env, dir, pkg, packages string) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		missing(t, "node", "apt-get install -y nodejs")
@@ -87,7 +108,7 @@ func findNodePackage(t *testing.T, env, dir, pkg, how string) string {
 		d = filepath.Join(serversDir(), dir)
 	}
 	if _, err := os.Stat(filepath.Join(d, "node_modules", pkg, "package.json")); err != nil {
-		missing(t, pkg, how+"; or set "+env+" to the folder holding node_modules")
+		missing(t, pkg, "npm install --prefix "+d+" "+packages+"; or set "+env+" to the folder holding node_modules")
 	}
 	return d
 }

@@ -17,7 +17,7 @@ import (
 // returns its base URL.
 func startPouchDB(t *testing.T, rt http.RoundTripper) string {
 	dir := findNodePackage(t, "OCC_POUCHDB_DIR", "pouchdb", "express-pouchdb",
-		"npm install express-pouchdb@4.2.0 pouchdb-core@9.0.0 pouchdb-adapter-memory@9.0.0 pouchdb-adapter-http@9.0.0 pouchdb-mapreduce@9.0.0 pouchdb-replication@9.0.0")
+		"express-pouchdb@4.2.0 pouchdb-core@9.0.0 pouchdb-adapter-memory@9.0.0 pouchdb-adapter-http@9.0.0 pouchdb-mapreduce@9.0.0 pouchdb-replication@9.0.0")
 	script, err := filepath.Abs("testdata/pouchdb-server.js")
 	require.NoError(t, err)
 	port := freePort(t)
