@@ -23,8 +23,8 @@ import (
 
 // MinIO's credentials in these tests.
 const (
-	minioUser     = "minioadmin"
-	minioPassword = "minioadmin"
+	minioUser     = "occ-test"
+	minioPassword = "occ-test-secret"
 	minioRegion   = "us-east-1"
 )
 
