@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"reflect"
 	"time"
 
@@ -31,6 +34,7 @@ type Client struct {
 	maxRetryAfter    time.Duration
 	conflictBudget   *Budget
 	transientBudget  *Budget
+	batches          coalescer
 }
 
 // Versioned is a document with the version the server holds it at, as
@@ -55,14 +59,14 @@ type Versioned[T any] struct {
 
 // Defaults of a client made by [New] with no options.
 const (
-	defaultMaxAttempts   = 10
 	defaultTransientMax  = 4
 	defaultMaxBody       = 32 << 20
 	defaultMaxRetryAfter = time.Minute
 )
 
 // New returns a client configured by opts; with none, it is the recommended
-// client: at most 10 writes an operation, conflict backoff from 20 ms to 2 s
+// client: writes go on while the resource makes progress and the context
+// allows, at most 10 retries without progress, conflict backoff from 20 ms to 2 s
 // and transient backoff from 200 ms to 10 s (both full jitter), 4 transient
 // retries, Retry-After honoured up to a minute, retry budgets of 100 tokens
 // earning 0.2 a call, documents up to 32 MiB, three-way merge for [Put], and
@@ -103,6 +107,7 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 		if err := o.applyCall(&s); err != nil {
 			return nil, err
 		}
+		s.tailored = s.tailored || tailors(o)
 	}
 	return &s, nil
 }
@@ -124,45 +129,74 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("occ: buffering request body: %w", err)
 	}
-	resp, _, err := c.roundTrip(rreq)
+	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured)}
+	resp, err := c.roundTrip(rreq, x)
 	if err != nil {
 		return nil, err
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	if ce := parseConflict(resp, c.errs.answering(isCreateIfAbsent(req))); ce != nil {
 		c.noteConflict(req.Context(), nil, ce)
 		return nil, ce
 	}
 	return resp, nil
 }
 
-// roundTrip sends req through the transient layer, with the bookkeeping its
-// retry policy needs.
-func (c *Client) roundTrip(req *retryablehttp.Request) (*http.Response, *exchange, error) {
-	x := &exchange{replayable: replayable(req.Method, req.Header)}
-	req = req.WithContext(context.WithValue(req.Context(), exchangeKey{}, x))
+// roundTrip sends req through the transient layer, which records on x what
+// it learns.
+func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Response, error) {
+	ctx := context.WithValue(req.Context(), exchangeKey{}, x)
+	ctx = httptrace.WithClientTrace(ctx, x.send.clientTrace())
+	req = req.WithContext(ctx)
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, x, fmt.Errorf("%w: %w", err, newStatusError(resp, &c.errs))
+		return nil, fmt.Errorf("%w: %w", c.redactError(err), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
-		return nil, x, fmt.Errorf("occ: %s %s: %w", req.Method, redactURL(req.URL), err)
+		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))
 	}
-	return resp, x, nil
+	return resp, nil
 }
 
-// replayable reports whether a request may be sent again after a failure
-// that leaves its fate unknown.
-func replayable(method string, h http.Header) bool {
+// redactError redacts, by the client's list, the URL that net/http puts in
+// its *url.Error, so that no secret query value leaves in an error's text.
+func (c *Client) redactError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = c.errs.redactURLText(ue.URL)
+	}
+	return err
+}
+
+// isWrite reports whether a method changes the resource.
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// safeToResend reports whether a request may be sent again after a send
+// that may have been applied: its method is idempotent, it is conditional
+// (a landed first send makes the precondition fail), or it carries an
+// Idempotency-Key that the server is declared to honour.
+func safeToResend(method string, h http.Header, keysHonoured bool) bool {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
 		return true
 	}
-	return h.Get("Idempotency-Key") != ""
+	for _, k := range []string{"If-Match", "If-None-Match", "If-Unmodified-Since"} {
+		if h.Get(k) != "" {
+			return true
+		}
+	}
+	return keysHonoured && h.Get("Idempotency-Key") != ""
 }
 
 // send makes one logical request of an operation: method on url with body
-// and headers, through the transient layer, counted in s's stats.
+// and headers, through the transient layer, counted in s's stats. The
+// exchange tells what the transient layer learnt, even on error.
 func (c *Client) send(ctx context.Context, method, url string, body []byte, h http.Header, s *settings) (*http.Response, *exchange, error) {
 	var raw any
 	if body != nil {
@@ -170,13 +204,13 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("occ: building request: %w", err)
+		return nil, &exchange{}, fmt.Errorf("occ: building request: %w", err)
 	}
 	if body != nil {
 		// Without GetBody, net/http cannot silently resend a write that
 		// failed on a reused connection (it would, for a request carrying an
 		// Idempotency-Key): every resend goes through the transient layer,
-		// which knows the first try may have landed.
+		// which knows whether the first send may have been applied.
 		req.GetBody = nil
 	}
 	for k, v := range s.header {
@@ -188,7 +222,8 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	if !s.opaque {
 		req.Header.Set("Accept", "application/json")
 	}
-	resp, x, err := c.roundTrip(req)
+	x := &exchange{write: isWrite(method), safe: safeToResend(method, req.Header, s.keysHonoured)}
+	resp, err := c.roundTrip(req, x)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })
 	return resp, x, err
 }
@@ -196,27 +231,37 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 // newIdempotencyKey returns a fresh random Idempotency-Key.
 func newIdempotencyKey() string { return rand.Text() }
 
+// preallocMax bounds what readDocument allocates on the word of a
+// Content-Length header: a larger claim is read as it arrives.
+const preallocMax = 64 << 10
+
 // readDocument reads a document body through the client's size limit, in
-// one allocation when the answer announced its length.
+// one allocation when the answer announced a small length.
 func (c *Client) readDocument(resp *http.Response) ([]byte, error) {
 	body := resp.Body
 	defer body.Close()
-	if n := resp.ContentLength; n >= 0 && n <= c.maxBody {
+	if n := resp.ContentLength; n >= 0 && n <= min(c.maxBody, preallocMax) {
 		b := make([]byte, n)
 		if _, err := io.ReadFull(body, b); err != nil {
 			return nil, fmt.Errorf("occ: reading document: %w", err)
 		}
 		return b, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(body, c.maxBody+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(preallocMax)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(body, c.maxBody+1)); err != nil {
 		return nil, fmt.Errorf("occ: reading document: %w", err)
 	}
-	if int64(len(b)) > c.maxBody {
+	switch n := int64(buf.Len()); {
+	case n > c.maxBody:
 		_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, c.maxBody)
+	case resp.ContentLength >= 0 && n < resp.ContentLength:
+		return nil, fmt.Errorf("occ: reading document: %w", io.ErrUnexpectedEOF)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // Errors about the documents and versions a server sends.

@@ -233,19 +233,43 @@ func TestTransientRetryHonoursRetryAfter(t *testing.T) {
 	})
 }
 
-func TestPostAfterResetIsReplayedWithTheSameIdempotencyKey(t *testing.T) {
-	api := newFakeAPI(`{}`)
-	api.then(reset, reply(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
-	c := memClient(t, api)
-	got, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"}, WithCreateMethod(http.MethodPost))
-	require.NoError(t, err)
-	assert.Equal(t, "http://api.test/items/9", got.URL)
-	reqs, bodies := api.requests(http.MethodPost)
-	require.Len(t, reqs, 2)
-	key := reqs[0].Header.Get("Idempotency-Key")
-	assert.NotEmpty(t, key)
-	assert.Equal(t, key, reqs[1].Header.Get("Idempotency-Key"))
-	assert.Equal(t, bodies[0], bodies[1])
+func TestPostAfterResetIsReplayedWithTheSameKeyOnlyWhereKeysAreHonoured(t *testing.T) {
+	t.Run("honoured", func(t *testing.T) {
+		api := newFakeAPI(`{}`)
+		api.then(reset, reply(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
+		c := memClient(t, api, WithIdempotencyKeysHonoured(true))
+		got, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"}, WithCreateMethod(http.MethodPost))
+		require.NoError(t, err)
+		assert.Equal(t, "http://api.test/items/9", got.URL)
+		reqs, bodies := api.requests(http.MethodPost)
+		require.Len(t, reqs, 2)
+		key := reqs[0].Header.Get("Idempotency-Key")
+		assert.NotEmpty(t, key)
+		assert.Equal(t, key, reqs[1].Header.Get("Idempotency-Key"))
+		assert.Equal(t, bodies[0], bodies[1])
+	})
+	t.Run("not declared", func(t *testing.T) {
+		api := newFakeAPI(`{}`)
+		api.then(reset)
+		c := memClient(t, api)
+		_, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"},
+			WithCreateMethod(http.MethodPost), WithIdempotencyKey("k1"))
+		var ae *AmbiguousError
+		require.ErrorAs(t, err, &ae)
+		assert.ErrorIs(t, err, ErrAmbiguous)
+		assert.ErrorIs(t, err, errReset)
+		assert.Equal(t, "k1", ae.Key)
+		assert.Equal(t, 1, ae.Attempts)
+		assert.Equal(t, 1, api.count(http.MethodPost), "a POST that may have landed is not resent")
+	})
+	t.Run("refused before it was written", func(t *testing.T) {
+		api := newFakeAPI(`{}`)
+		api.then(refuse, reply(201, `{"name":"n","count":0}`, "Location", "/items/9", "ETag", `"1"`))
+		c := memClient(t, api)
+		_, err := Create(context.Background(), c, "http://api.test/items", item{Name: "n"}, WithCreateMethod(http.MethodPost))
+		require.NoError(t, err, "a send that never left is resent freely")
+		assert.Equal(t, 2, api.count(http.MethodPost))
+	})
 }
 
 func TestPostWithoutIdempotencyKeyIsNotReplayed(t *testing.T) {
@@ -339,7 +363,7 @@ func TestOptionsValidate(t *testing.T) {
 	assert.NoError(t, err)
 }
 
-func TestLostAnswerToAWriteThatLandedIsNotAppliedTwice(t *testing.T) {
+func TestLostAnswerToAWriteThatLandedIsNeitherReappliedNorAcknowledged(t *testing.T) {
 	api := newFakeAPI(`{"name":"a","count":1}`)
 	writeThenReset := func(w http.ResponseWriter, r *http.Request) {
 		api.pass(httptest.NewRecorder(), r)
@@ -348,11 +372,18 @@ func TestLostAnswerToAWriteThatLandedIsNotAppliedTwice(t *testing.T) {
 	api.then(api.pass, writeThenReset)
 	c := memClient(t, api)
 	var st Stats
-	got, err := Modify(context.Background(), c, itemURL, incr, WithStats(&st))
-	require.NoError(t, err)
-	assert.Equal(t, 2, got.Count)
+	_, err := Modify(context.Background(), c, itemURL, incr, WithStats(&st))
+	var ae *AmbiguousError
+	require.ErrorAs(t, err, &ae)
+	var ce *ConflictError
+	require.ErrorAs(t, err, &ce, "the 412 the resend met")
 	assert.JSONEq(t, `{"name":"a","count":2}`, api.doc, "incremented once, not twice")
-	assert.Equal(t, 2, api.count(http.MethodPut), "the PUT was replayed once, met 412")
+	assert.Equal(t, 2, api.count(http.MethodPut), "the PUT was resent once, met 412")
+	reqs, _ := api.requests(http.MethodPut)
+	assert.Equal(t, reqs[0].Header.Get("Idempotency-Key"), ae.Key)
+	assert.Equal(t, `"2"`, ae.Version, "the fresh version")
+	assert.JSONEq(t, api.doc, string(ae.Current))
+	assert.Equal(t, 1, ae.Attempts)
 	assert.Equal(t, 1, st.Conflicts)
 }
 
@@ -410,10 +441,12 @@ func TestModifyPreservesTheBytesOfUntouchedMembers(t *testing.T) {
 
 func TestLyingContentLengthIsAnError(t *testing.T) {
 	api := newFakeAPI(`{}`)
-	api.then(reply(200, `{"name":"a"}`, "Content-Length", "100", "ETag", `"1"`))
+	lie := reply(200, `{"name":"a"}`, "Content-Length", "100", "ETag", `"1"`)
+	api.then(lie, lie, lie, lie, lie)
 	c := memClient(t, api)
 	_, err := Get[item](context.Background(), c, itemURL)
-	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "after the 4 transient retries")
+	assert.Equal(t, 5, api.count(http.MethodGet))
 }
 
 func TestWithHTTPClientCopiesAndKeepsTheCallersClient(t *testing.T) {
@@ -493,9 +526,8 @@ func TestWriteWhoseAnswerWasLostThenBusyIsAppliedOnce(t *testing.T) {
 	}
 	api.then(api.pass, writeThenReset, reply(409, `{"message":"resource is locked"}`))
 	c := memClient(t, api)
-	got, err := Modify(context.Background(), c, itemURL, incr)
-	require.NoError(t, err)
-	assert.Equal(t, 2, got.Count)
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	assert.ErrorIs(t, err, ErrAmbiguous, "the busy answer proves nothing")
 	assert.JSONEq(t, `{"name":"a","count":2}`, api.doc, "incremented once")
 	reqs, _ := api.requests(http.MethodPut)
 	require.Len(t, reqs, 3, "lost answer, busy, then 412")

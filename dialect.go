@@ -43,8 +43,8 @@ type Dialect struct {
 	// changes w as the server wants it and must make the write conditional
 	// on w.Version, since occ then adds no precondition header of its own.
 	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
-	// and classifies the answer as always. An error aborts the call, before
-	// anything is sent. When nil, occ conditions the write itself: If-Match
+	// and classifies the answer as always. An error aborts the call before
+	// the write is sent. When nil, occ conditions the write itself: If-Match
 	// carries the version (quoted unless it is already an entity tag), and a
 	// create carries If-None-Match: *.
 	Encode func(w *WriteRequest) error
@@ -225,8 +225,8 @@ func shape(w WriteRequest, s *settings) (WriteRequest, error) {
 }
 
 // createRequest returns the request of a create of body at url: PUT with
-// If-None-Match: *, or POST with an Idempotency-Key (see [Create]), or what
-// the call's Dialect Encode makes of it, always with an Idempotency-Key.
+// If-None-Match: *, or POST (see [Create]), or what the call's Dialect
+// Encode makes of it; always with an Idempotency-Key.
 func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
 	h := createHeaders(s)
 	if s.createType != "" {
@@ -235,23 +235,18 @@ func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
 	if s.dialect == nil || s.dialect.Encode == nil {
 		return WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, nil
 	}
-	h.Del("If-None-Match")
+	h.Del("If-None-Match") // Encode carries the precondition
+	key := h.Get("Idempotency-Key")
 	w, err := shape(WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, s)
 	if err == nil && w.Header.Get("Idempotency-Key") == "" {
-		key := s.idempotencyKey
-		if key == "" {
-			key = newIdempotencyKey()
-		}
 		w.Header.Set("Idempotency-Key", key)
 	}
 	return w, err
 }
 
-// createConflict corrects the kind of a conflict answering a create whose
-// precondition a Dialect expressed: the server says the document exists
-// (etcd's 412 "Key already exists", Cloud Storage's 412 to
-// ifGenerationMatch=0), which without If-None-Match: * on the request reads
-// as a version mismatch.
+// createConflict corrects the kind of a refusal a Dialect's Decode read in
+// a 2xx answer to a create (Consul's 200 false to cas=0): a create refused
+// for its precondition means the document exists.
 func createConflict(ce *ConflictError, s *settings) {
 	if s.dialect != nil && s.dialect.Encode != nil && ce.Kind == KindVersion {
 		ce.Kind = KindDuplicate

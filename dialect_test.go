@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-type tally struct {
+type counterDoc struct {
 	N int `json:"n"`
 }
 
@@ -34,7 +34,7 @@ func raceClient(t *testing.T, srv *httptest.Server, opts ...occ.Option) *occ.Cli
 	return c
 }
 
-// race runs writers × increments of Modify[tally] on url, all at once.
+// race runs writers × increments of Modify[counterDoc] on url, all at once.
 func race(t *testing.T, c *occ.Client, url string, writers, increments int, opts ...occ.CallOption) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -44,7 +44,7 @@ func race(t *testing.T, c *occ.Client, url string, writers, increments int, opts
 	for range writers {
 		wg.Go(func() {
 			for range increments {
-				_, err := occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, opts...)
+				_, err := occ.Modify(ctx, c, url, func(v *counterDoc) error { v.N++; return nil }, opts...)
 				errs <- err
 			}
 		})
@@ -58,9 +58,9 @@ func race(t *testing.T, c *occ.Client, url string, writers, increments int, opts
 
 // staleWrite makes a write conditioned on stale, once, and returns its
 // error: a server that keeps preconditions refuses it.
-func staleWrite(ctx context.Context, c *occ.Client, url string, stale occ.Versioned[tally], opts ...occ.CallOption) error {
+func staleWrite(ctx context.Context, c *occ.Client, url string, stale occ.Versioned[counterDoc], opts ...occ.CallOption) error {
 	opts = append(opts, occ.WithMaxAttempts(1), occ.WithMerger(occ.LastWriteWins()))
-	_, err := occ.Put(ctx, c, url, stale, tally{N: -1}, opts...)
+	_, err := occ.Put(ctx, c, url, stale, counterDoc{N: -1}, opts...)
 	return err
 }
 
@@ -84,17 +84,17 @@ func TestDialectEtcdV2(t *testing.T) {
 	ctx := context.Background()
 	url := srv.URL + "/v2/keys/k"
 
-	created, err := occ.Create(ctx, c, url, tally{N: 0})
+	created, err := occ.Create(ctx, c, url, counterDoc{N: 0})
 	require.NoError(t, err)
 	assert.Equal(t, "1", created.Version, "the create's answer gives the modifiedIndex")
 
-	_, err = occ.Create(ctx, c, url, tally{N: 5})
+	_, err = occ.Create(ctx, c, url, counterDoc{N: 5})
 	var ce *occ.ConflictError
 	require.ErrorAs(t, err, &ce, "a duplicate create is refused")
 	assert.Equal(t, occ.KindDuplicate, ce.Kind)
 	assert.Equal(t, http.StatusPreconditionFailed, ce.StatusCode)
 
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 	assert.Equal(t, "1", stale.Version)
 	assert.JSONEq(t, `{"n":0}`, string(stale.Raw), "Raw is the decoded document, not the envelope")
@@ -120,19 +120,19 @@ func TestDialectCloudStorageUpload(t *testing.T) {
 	ctx := context.Background()
 	url := srv.URL + "/storage/v1/b/b/o/n.txt?alt=media"
 
-	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	_, err := occ.Create(ctx, c, url, counterDoc{N: 0})
 	require.NoError(t, err)
-	_, err = occ.Create(ctx, c, url, tally{N: 9})
+	_, err = occ.Create(ctx, c, url, counterDoc{N: 9})
 	var ce *occ.ConflictError
 	require.ErrorAs(t, err, &ce, "ifGenerationMatch=0 refuses a duplicate create")
 	assert.Equal(t, occ.KindDuplicate, ce.Kind)
 
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 	assert.Equal(t, "1000", stale.Version, "the version is X-Goog-Generation")
 
 	var st occ.Stats
-	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	_, err = occ.Modify(ctx, c, url, func(v *counterDoc) error { v.N++; return nil }, occ.WithStats(&st))
 	require.NoError(t, err)
 	assert.Equal(t, "2000", st.Version, "the upload's answer has no generation header: read again")
 	assert.Equal(t, 2, st.Reads)
@@ -179,7 +179,7 @@ func TestDialectCouchDBRevQuery(t *testing.T) {
 	c := raceClient(t, srv, occ.WithDialect(couchRev), occ.WithVersionField("/_rev"))
 	ctx := context.Background()
 	url := srv.URL + "/db/d"
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 
 	race(t, c, url, 8, 10)
@@ -200,19 +200,19 @@ func TestDialectElasticsearch(t *testing.T) {
 	ctx := context.Background()
 	url := srv.URL + "/idx/_doc/1"
 
-	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	_, err := occ.Create(ctx, c, url, counterDoc{N: 0})
 	require.NoError(t, err)
-	_, err = occ.Create(ctx, c, url, tally{N: 3})
+	_, err = occ.Create(ctx, c, url, counterDoc{N: 3})
 	var ce *occ.ConflictError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, occ.KindDuplicate, ce.Kind)
 
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 	assert.Equal(t, "if_primary_term=1&if_seq_no=1", stale.Version)
 
 	var st occ.Stats
-	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	_, err = occ.Modify(ctx, c, url, func(v *counterDoc) error { v.N++; return nil }, occ.WithStats(&st))
 	require.NoError(t, err)
 	assert.Equal(t, "if_primary_term=1&if_seq_no=2", st.Version, "the write's answer gives the new version")
 	assert.Equal(t, 1, st.Reads, "so no second read")
@@ -239,12 +239,12 @@ func TestDialectGitHubContents(t *testing.T) {
 	ctx := context.Background()
 	url := srv.URL + "/repos/o/r/contents/state.json"
 
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 	assert.Equal(t, blobSHA(doc), stale.Version)
 
 	var st occ.Stats
-	_, err = occ.Modify(ctx, c, url, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	_, err = occ.Modify(ctx, c, url, func(v *counterDoc) error { v.N++; return nil }, occ.WithStats(&st))
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Reads, "the sha comes from the write's answer")
 
@@ -270,16 +270,16 @@ func TestDialectConsulCAS(t *testing.T) {
 	ctx := context.Background()
 	url := srv.URL + "/v1/kv/k"
 
-	_, err := occ.Create(ctx, c, url, tally{N: 0})
+	_, err := occ.Create(ctx, c, url, counterDoc{N: 0})
 	require.NoError(t, err)
-	_, err = occ.Create(ctx, c, url, tally{N: 0})
+	_, err = occ.Create(ctx, c, url, counterDoc{N: 0})
 	var ce *occ.ConflictError
 	require.ErrorAs(t, err, &ce, "cas=0 refuses a duplicate create")
 	assert.Equal(t, occ.KindDuplicate, ce.Kind)
 	assert.Equal(t, http.StatusOK, ce.StatusCode)
 	assert.Equal(t, http.MethodPut, ce.Method)
 
-	stale, err := occ.Get[tally](ctx, c, url)
+	stale, err := occ.Get[counterDoc](ctx, c, url)
 	require.NoError(t, err)
 	race(t, c, url, 8, 10)
 	assertRefusedStale(t, staleWrite(ctx, c, url, stale))
@@ -287,4 +287,28 @@ func TestDialectConsulCAS(t *testing.T) {
 	defer f.mu.Unlock()
 	assert.JSONEq(t, `{"n":80}`, string(f.value))
 	assert.Equal(t, 81, f.writes)
+}
+
+// A POST upload whose answer is lost is not resent (its precondition is in
+// the query, which occ does not read as one): the call says the outcome is
+// unknown, and the object holds the change once.
+func TestDialectLostUploadIsAmbiguous(t *testing.T) {
+	t.Parallel()
+	f := &fakeGCS{bucket: "b", name: "n", content: []byte("1"), ctype: "text/plain", generation: 1}
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.ServeHTTP(w, r)
+		if r.Method == http.MethodPost {
+			once.Do(func() { panic(http.ErrAbortHandler) }) // the upload landed; its answer is lost
+		}
+	}))
+	defer srv.Close()
+	c := raceClient(t, srv, occ.WithDialect(gcsMedia))
+	_, err := occ.ModifyBytes(context.Background(), c, srv.URL+"/storage/v1/b/b/o/n?alt=media",
+		func([]byte) ([]byte, error) { return []byte("2"), nil })
+	require.ErrorIs(t, err, occ.ErrAmbiguous)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	assert.Equal(t, "2", string(f.content))
+	assert.Equal(t, 1, f.writes)
 }

@@ -36,7 +36,9 @@ const (
 	KindPreconditionRequired
 )
 
-// String returns the kind's lower-case name, such as "version".
+// String returns the kind's lower-case name: "unknown", "version",
+// "duplicate", "state", "busy" or "precondition required". An undefined Kind
+// is "unknown".
 func (k Kind) String() string {
 	switch k {
 	case KindVersion:
@@ -52,6 +54,24 @@ func (k Kind) String() string {
 	default:
 		return "unknown"
 	}
+}
+
+// MarshalText returns the kind's [Kind.String] name, so that a
+// [ConflictError] encodes as "Kind":"version" in JSON and logs. It never
+// fails.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText sets k from a name [Kind.MarshalText] returns, in any case.
+// It returns an error, leaving k unchanged, for any other text.
+func (k *Kind) UnmarshalText(text []byte) error {
+	name := strings.ToLower(strings.TrimSpace(string(text)))
+	for c := KindUnknown; c <= KindPreconditionRequired; c++ {
+		if c.String() == name {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("occ: unknown conflict kind %q", text)
 }
 
 // Sentinel errors. Every [*ConflictError] matches [ErrConflict] with
@@ -113,13 +133,25 @@ type ConflictError struct {
 	// "email", or JSON Pointers such as "/data/attributes/email".
 	Fields     []string
 	Suggestion string // the server's advice, if any
-	// CurrentVersion is the resource's current version: the ETag header
-	// (quotes and W/ kept, ready for If-Match), else a body member such as
-	// current_version, currentVersion, _rev or metadata.resourceVersion.
+	// CurrentVersion is the resource's current version: the answer's ETag
+	// header (quotes and W/ kept, ready for If-Match), else a body member
+	// such as current_version, currentVersion, _rev or
+	// metadata.resourceVersion. An ETag on an error answer is taken only
+	// when it can be the resource's: a strong tag (MinIO puts the object's
+	// current tag on its 412s) that is not a hash of the error body itself, or a weak tag on an answer whose body
+	// is the resource's representation (Current). A weak tag on an error
+	// body describes that body (Express and Koa tag every answer they send,
+	// PouchDB's 409s included) and is ignored, as is any tag equal to the
+	// Express/Koa hash of the body. Header keeps the ETag as sent.
 	CurrentVersion string
 	// Current is the resource's current representation when the answer
 	// carried it: a JSON body that is not an error, or a member named
-	// current, current_state, currentValue and the like. Otherwise nil.
+	// current, current_state, currentValue and the like. Otherwise nil. An
+	// error body is never taken for the representation: a body that a parser
+	// recognised as an error format is never Current, nor is a JSON object
+	// with a member named like an error (error, errors, errorMessages,
+	// fault, exception, odata.error, ...) or a numeric status or code member
+	// equal to the answer's status.
 	Current json.RawMessage
 	// Problem is the RFC 9457 problem object when the body was one
 	// (application/problem+json or +xml, or a JSON body of that shape).
@@ -127,8 +159,10 @@ type ConflictError struct {
 	// DocumentationURL is a link the server gave to its documentation of
 	// the error (GitHub documentation_url, Stripe doc_url), if any.
 	DocumentationURL string
-	// Method and URL are the request's; URL has its user info removed and
-	// the values of secret-looking query parameters replaced by REDACTED.
+	// Method and URL are the request's; URL has its user info and fragment
+	// removed and the values of secret query parameters replaced by
+	// REDACTED (see [WithRedactedParams] for the list). Error and LogValue
+	// redact URL again, so a hand-made error does not leak either.
 	Method string
 	URL    string
 	// RequestID is the server's id for the request, from a header such as
@@ -136,9 +170,11 @@ type ConflictError struct {
 	RequestID string
 	// RetryAfter is the wait the server asked for in Retry-After, or 0.
 	RetryAfter time.Duration
-	// Header holds the answer's headers worth keeping: ETag, Last-Modified,
-	// Retry-After, Location, Content-Location, Content-Type, Date and the
-	// request ids. Cookies and other headers are dropped.
+	// Header holds the answer's headers worth keeping, as sent: ETag,
+	// Last-Modified, Retry-After, Location, Content-Location, Content-Type,
+	// Date, the request ids and error-code headers (x-ms-error-code,
+	// x-minio-error-code). Cookies and other headers are dropped. Header is
+	// never part of the Error text or LogValue.
 	Header http.Header
 	// Body is the answer's body, read up to the client's limit (64 KiB by
 	// default); BodyTruncated says whether more was left unread.
@@ -148,7 +184,10 @@ type ConflictError struct {
 	// ended it; 0 when the error did not come from an operation's loop.
 	Attempts int
 
-	hints []string // extra codes a parser found, used to classify
+	hints         []string // extra codes a parser found, used to classify
+	create        bool     // the answer is to a create-if-absent
+	createKnown   bool     // create was decided by occ's parser
+	statusMessage bool     // Message came from the status line's reason phrase
 }
 
 // Error returns a one-line description such as
@@ -157,7 +196,7 @@ func (e *ConflictError) Error() string {
 	var b strings.Builder
 	b.WriteString("occ: ")
 	if e.Method != "" || e.URL != "" {
-		fmt.Fprintf(&b, "%s %s: ", e.Method, e.URL)
+		fmt.Fprintf(&b, "%s %s: ", e.Method, redactURLText(e.URL))
 	}
 	fmt.Fprintf(&b, "%d conflict (%s)", e.StatusCode, e.Kind)
 	writeDetails(&b, e.Code, e.Message, e.Fields)
@@ -222,7 +261,7 @@ type Problem struct {
 type StatusError struct {
 	StatusCode int
 	Method     string
-	URL        string // user info removed, secret query values REDACTED
+	URL        string // user info removed, secret query values REDACTED (see [WithRedactedParams])
 	Code       string // the server's machine-readable code, if any
 	Message    string // the server's human message, if any
 	Fields     []string
@@ -237,7 +276,7 @@ type StatusError struct {
 // "occ: PUT https://api/x: 422 Unprocessable Entity [invalid]: name is required".
 func (e *StatusError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "occ: %s %s: %d %s", e.Method, e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+	fmt.Fprintf(&b, "occ: %s %s: %d %s", e.Method, redactURLText(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
 	writeDetails(&b, e.Code, e.Message, e.Fields)
 	return b.String()
 }
@@ -246,9 +285,35 @@ func (e *StatusError) Error() string {
 // returns nil, leaving the body untouched, for any other status or a nil
 // resp. It reads the body up to 64 KiB, drains a bounded remainder and
 // closes it. It never fails: a body it cannot make sense of leaves the
-// parsed fields empty. It is safe for concurrent use.
+// parsed fields empty. An answer to a request that carried If-None-Match: *
+// (read from resp.Request) is classified as answering a create-if-absent.
+// It is safe for concurrent use.
+//
+// Beware the typed-nil trap: returning its result as an error turns a nil
+// *ConflictError into a non-nil error, so that
+//
+//	func check(r *http.Response) error { return occ.ParseConflict(r) } // wrong
+//
+// reports an error for a 200. Return [CheckConflict] instead, or test the
+// pointer first:
+//
+//	if ce := occ.ParseConflict(resp); ce != nil {
+//		return ce
+//	}
+//	return nil
 func ParseConflict(resp *http.Response) *ConflictError {
 	return parseConflict(resp, nil)
+}
+
+// CheckConflict is [ParseConflict] for callers that want an error: it
+// returns a [*ConflictError] for a 409, 412 or 428 answer, and a nil error
+// (not a typed nil) for any other status or a nil resp, leaving the body
+// untouched. It is safe for concurrent use.
+func CheckConflict(resp *http.Response) error {
+	if ce := ParseConflict(resp); ce != nil {
+		return ce
+	}
+	return nil
 }
 
 // isConflictStatus reports whether a status is one [ParseConflict] handles.
@@ -264,6 +329,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 		return nil
 	}
 	ce := readConflict(resp, s)
+	ce.create, ce.createKnown = s.isCreate(resp), true
 	ce.Kind = s.classify(resp, ce)
 	return ce
 }

@@ -30,15 +30,58 @@ var _ Classifier = ClassifierFunc(nil)
 
 // DefaultClassifier returns the built-in classifier, which always decides:
 //
-//   - 412 is [KindVersion], except a 412 answering a request that carried
-//     If-None-Match: * (a create-if-absent), which is [KindDuplicate];
+//   - 412 is [KindVersion], except a 412 answering a create-if-absent,
+//     which is [KindDuplicate];
 //   - 428 is [KindPreconditionRequired];
 //   - a 409 takes the kind a parser recognised from the format (Google's
-//     ALREADY_EXISTS, ABORTED and FAILED_PRECONDITION), else the kind named
-//     by the words of its codes (Code and the format's other codes), else by
-//     the words of its message and problem title; else [KindUnknown].
+//     ALREADY_EXISTS, ABORTED and FAILED_PRECONDITION; Elasticsearch's
+//     version_conflict_engine_exception by its reason), else the kind named
+//     by the words of its codes (Code and the format's other codes), else
+//     by the words of its message and problem title; else [KindUnknown];
+//   - a 409 answering a create-if-absent that reads as [KindVersion] or
+//     [KindUnknown] is [KindDuplicate]: a create has no version to be
+//     stale, so the thing it conflicts with is one that already exists
+//     (PouchDB answers "Document update conflict"). A busy or state 409
+//     keeps its kind.
 //
-// The words are listed in the README. It is safe for concurrent use.
+// An answer is to a create-if-absent when the request carried
+// If-None-Match: * (as [ParseConflict] reads it from resp.Request), or, for
+// the operations of a [Client], when the request occ built was a create,
+// whatever a RoundTripper made of it. A reason phrase that stands in for a
+// missing message (RFC 9110 tells clients to ignore it) is never classified.
+//
+// The words, in order of precedence (a rule needs one phrase of its list,
+// matched on whole words of the text lower-cased with camelCase and
+// snake_case split):
+//
+//   - busy, when the text also says "idempotency": in use, in progress,
+//     being processed, outstanding, processing, concurrent;
+//   - version: object has been modified, optimistic lock(ing), optimistic
+//     concurrency, update conflict, document conflict, edit conflict,
+//     concurrent(ly) modification/modified, modified since, updated or
+//     deleted by another transaction, unexpected row count, stale object,
+//     but expected, expected to be at;
+//   - state, named outright: invalid/illegal/wrong/incorrect state, invalid
+//     status, state/status transition, invalid transition, cannot
+//     transition (before busy, so that a state named IN_PROGRESS reads as
+//     a state);
+//   - busy: in progress, locked, lock, busy, being processed, another
+//     operation, operation pending, lease, being deleted, being created, try
+//     again later, retry later, conflicting operation;
+//   - duplicate: already exists, already exist, exists, duplicate(d/s),
+//     unique(ness), taken, already registered, already in use, name
+//     conflict, already present, already own(ed), uid conflict, resource
+//     must be null;
+//   - state: invalid/illegal/wrong/incorrect state, invalid status, state
+//     transition, (cannot) transition, not allowed in, current state, in
+//     state, read only, frozen, archived, already been, already
+//     cancelled/canceled/closed/completed/shipped, failed precondition, not
+//     permitted, cannot/can not be modified, cannot be changed, can no
+//     longer, no longer, has shipped, immutable;
+//   - version: modified, version(s), revision, rev, stale, outdated, out of
+//     date, does not match, mismatch, etag, if match, precondition, changed.
+//
+// It is safe for concurrent use.
 func DefaultClassifier() Classifier {
 	return ClassifierFunc(func(resp *http.Response, e *ConflictError) (Kind, bool) {
 		return classifyBuiltin(resp, e), true
@@ -60,28 +103,45 @@ func (s *errorSettings) classify(resp *http.Response, e *ConflictError) Kind {
 // classifyBuiltin is the built-in classification described at
 // [DefaultClassifier].
 func classifyBuiltin(resp *http.Response, e *ConflictError) Kind {
+	create := e.create
+	if !e.createKnown && resp != nil {
+		create = isCreateIfAbsent(resp.Request) // an error the caller built
+	}
 	switch e.StatusCode {
 	case http.StatusPreconditionFailed:
-		if isCreateIfAbsent(resp.Request) {
+		if create {
 			return KindDuplicate
 		}
 		return KindVersion
 	case http.StatusPreconditionRequired:
 		return KindPreconditionRequired
 	case http.StatusConflict:
-		if e.Kind != KindUnknown {
-			return e.Kind
+		k := classify409(e)
+		if create && (k == KindVersion || k == KindUnknown) {
+			return KindDuplicate
 		}
-		if k := kindFromWords(append([]string{e.Code}, e.hints...)...); k != KindUnknown {
-			return k
-		}
-		title := ""
-		if e.Problem != nil {
-			title = e.Problem.Title
-		}
-		return kindFromWords(e.Message, title)
+		return k
 	}
 	return KindUnknown
+}
+
+// classify409 reads a 409's kind from the format's hint, its codes, then
+// its message and problem title.
+func classify409(e *ConflictError) Kind {
+	if e.Kind != KindUnknown {
+		return e.Kind
+	}
+	if k := kindFromWords(append([]string{e.Code}, e.hints...)...); k != KindUnknown {
+		return k
+	}
+	msg, title := e.Message, ""
+	if e.statusMessage {
+		msg = ""
+	}
+	if e.Problem != nil {
+		title = e.Problem.Title
+	}
+	return kindFromWords(msg, title)
 }
 
 // isCreateIfAbsent reports whether req carried If-None-Match: *.
@@ -113,13 +173,19 @@ var kindRules = padRules([]kindRule{
 		"outstanding", "processing", "concurrent"}},
 	{KindVersion, nil, []string{"object has been modified", "optimistic lock", "optimistic locking",
 		"optimistic concurrency", "update conflict", "document conflict", "edit conflict",
-		"concurrent modification", "concurrently modified", "modified since"}},
+		"concurrent modification", "concurrently modified", "modified since",
+		"updated or deleted by another transaction", "unexpected row count", "stale object",
+		"but expected", "expected to be at"}},
+	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
+		"invalid status", "state transition", "status transition", "invalid transition",
+		"cannot transition"}},
 	{KindBusy, nil, []string{"in progress", "locked", "lock", "busy", "being processed",
 		"another operation", "operation pending", "lease", "being deleted", "being created",
 		"try again later", "retry later", "conflicting operation"}},
 	{KindDuplicate, nil, []string{"already exists", "already exist", "exists", "duplicate",
 		"duplicated", "duplicates", "unique", "uniqueness", "taken", "already registered",
-		"already in use", "name conflict", "already present"}},
+		"already in use", "name conflict", "already present", "already own", "already owned",
+		"uid conflict", "resource must be null"}},
 	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
 		"invalid status", "state transition", "transition", "cannot transition", "not allowed in",
 		"current state", "in state", "read only", "frozen", "archived", "already been",

@@ -33,7 +33,9 @@ func FuzzParseConflict(f *testing.F) {
 		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(data)), nil)
 		require.NoError(f, err)
 		body, err := io.ReadAll(resp.Body)
-		require.NoError(f, err)
+		if !errors.Is(err, io.ErrUnexpectedEOF) { // a HEAD answer announces a body it has not
+			require.NoError(f, err)
+		}
 		f.Add(resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {

@@ -3,7 +3,10 @@ package occ
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // object is a decoded JSON object whose members are still raw.
@@ -58,6 +61,19 @@ func jsonString(raw json.RawMessage) string {
 		return ""
 	}
 	return s
+}
+
+// text is str that also accepts OData's {"lang","value"} message objects.
+func (o object) text(keys ...string) string {
+	for _, k := range keys {
+		if v := o.str(k); v != "" {
+			return v
+		}
+		if v := o.obj(k).str("value"); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // scalar is str that also accepts numbers, as their literal text.
@@ -126,10 +142,36 @@ func parseJSON(b []byte, e *ConflictError, problem bool) bool {
 		parseProblem(o, e)
 		return true
 	}
-	if !parseErrorShape(o, e) {
+	if !parseErrorShape(o, e) && !looksLikeError(o, e.StatusCode) {
 		setCurrent(e, b)
 	}
 	return true
+}
+
+// looksLikeError reports whether an object no parser knows is an error
+// body all the same, and so never the resource's representation: it has a
+// member named like an error (error, errors, errorMessages, odata.error,
+// ErrorInfo, fault, exception, failures...) whose value is not null, a
+// number or a boolean, or a numeric status, statusCode or code equal to
+// the answer's status.
+func looksLikeError(o object, status int) bool {
+	for k, v := range o {
+		n := normalizeParam(k)
+		if len(v) == 0 || v[0] == 'n' || v[0] == 't' || v[0] == 'f' || v[0] == '-' || (v[0] >= '0' && v[0] <= '9') {
+			continue
+		}
+		for _, w := range []string{"error", "errors", "fault", "exception", "failures"} {
+			if strings.HasPrefix(n, w) || strings.HasSuffix(n, w) {
+				return true
+			}
+		}
+	}
+	for _, k := range []string{"status", "statusCode", "code"} {
+		if o.integer(k) == status && status != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // parseJSONArray reads a top-level array: an error object first in it, or
@@ -170,6 +212,16 @@ func parseErrorShape(o object, e *ConflictError) bool {
 	switch {
 	case o.str("kind") == "Status":
 		parseKubernetes(o, e)
+	case o.obj("odata.error") != nil:
+		parseAzure(o.obj("odata.error"), e)
+	case isSpringBoot(o):
+		parseSpringBoot(o, e)
+	case o["errorMessages"] != nil || o.obj("errors") != nil:
+		parseFieldErrors(o, e)
+	case o.obj("fault") != nil:
+		parseFault(o.obj("fault"), e)
+	case len(o.objects("failures")) > 0:
+		parseElastic(o.objects("failures")[0].obj("cause"), e)
 	case o.str("documentation_url") != "" || (o.str("message") != "" && o["errors"] != nil):
 		parseGitHub(o, e)
 	case o["errors"] != nil && len(o.objects("errors")) > 0:
@@ -182,6 +234,74 @@ func parseErrorShape(o object, e *ConflictError) bool {
 		return false
 	}
 	return true
+}
+
+// isSpringBoot reports whether o is Spring Boot's default error body,
+// {"timestamp","status","error","message","path"}, whose "error" is the
+// status's reason phrase rather than a code.
+func isSpringBoot(o object) bool {
+	return o["timestamp"] != nil && o.str("path") != "" && o.integer("status") != 0 && o.str("error") != ""
+}
+
+// parseSpringBoot reads Spring Boot's default error body: the exception
+// class (when server.error.include-exception is on) is the code, binding
+// errors name the fields.
+func parseSpringBoot(o object, e *ConflictError) {
+	e.Code = firstNonEmpty(o.scalar("code", "errorCode"), o.str("exception"))
+	e.RequestID = o.str("requestId")
+	if m := o.str("message"); m != "No message available" {
+		e.Message = m
+	}
+	for _, er := range o.objects("errors") {
+		e.Fields = append(e.Fields, er.str("field"))
+		e.hints = append(e.hints, er.str("code"))
+		if e.Message == "" {
+			e.Message = er.str("defaultMessage")
+		}
+	}
+}
+
+// parseFieldErrors reads Jira's {"errorMessages":[...],"errors":{"field":
+// "message"}} and the like (Rails' and Laravel's {"errors":{"field":[...]}}):
+// the field names, sorted, are Fields; the message is the body's own, else
+// the general messages, else the fields' messages.
+func parseFieldErrors(o object, e *ConflictError) {
+	errs := o.obj("errors")
+	var fields, msgs []string
+	for k := range errs {
+		fields = append(fields, k)
+	}
+	slices.Sort(fields)
+	for _, f := range fields {
+		msgs = append(msgs, errs.strs(f)...)
+	}
+	e.Fields = append(e.Fields, fields...)
+	e.Message = firstNonEmpty(o.str("message"), joinSentences(o.strs("errorMessages")), joinSentences(msgs))
+	e.Code = o.scalar("code", "errorCode", "error_code")
+}
+
+// parseFault reads Apigee's {"fault":{"faultstring","detail":{"errorcode"}}}.
+func parseFault(o object, e *ConflictError) {
+	e.Code = o.obj("detail").str("errorcode")
+	e.Message = o.str("faultstring")
+}
+
+// parseElastic reads an Elasticsearch exception {"type","reason",
+// "root_cause"}. A version_conflict_engine_exception is a duplicate when its
+// reason says the document already exists (a create of an existing id),
+// else a version conflict.
+func parseElastic(o object, e *ConflictError) {
+	e.Code = o.str("type")
+	e.Message = o.str("reason")
+	for _, rc := range o.objects("root_cause") {
+		e.hints = append(e.hints, rc.str("type"))
+	}
+	if e.Code == "version_conflict_engine_exception" {
+		e.Kind = KindVersion
+		if kindFromWords(e.Message) == KindDuplicate {
+			e.Kind = KindDuplicate
+		}
+	}
 }
 
 // isProblem reports whether o looks like an RFC 9457 problem object: a
@@ -234,11 +354,22 @@ func isFlatError(o object) bool {
 }
 
 // parseFlat reads a flat {"error","message","code","field",...} object,
-// CouchDB's {"error","reason"} among them.
+// CouchDB's {"error","reason"}, MongoDB Atlas's {"errorCode","detail",
+// "reason"} and OData's {"code","message":{"value"}} among them. A code or
+// message that only repeats the status's reason phrase ("Conflict") gives
+// way to the next member.
 func parseFlat(o object, e *ConflictError) {
-	e.Code = firstNonEmpty(e.Code, o.scalar("code", "error_code", "errorCode"), o.str("error"))
-	e.Message = firstNonEmpty(e.Message, o.str("message", "msg", "reason", "detail",
-		"error_description", "errorMessage", "error_message", "title"))
+	status := http.StatusText(e.StatusCode)
+	errCode := o.str("error")
+	if errCode == status {
+		errCode = ""
+	}
+	e.Code = firstNonEmpty(e.Code, o.scalar("code", "error_code", "errorCode"), errCode)
+	if e.Message == "" {
+		msg, requestID := azureMessage(flatMessage(o, status))
+		e.Message = msg
+		e.RequestID = firstNonEmpty(e.RequestID, requestID)
+	}
 	for _, k := range []string{"field", "fields", "conflicting_field", "conflictingField",
 		"conflicting_fields", "conflictingFields", "param", "pointer", "target"} {
 		e.Fields = append(e.Fields, o.strs(k)...)
@@ -254,6 +385,34 @@ func parseFlat(o object, e *ConflictError) {
 			e.Current = bytes.Clone(raw)
 		}
 	}
+}
+
+// flatMessage returns the first message member that says more than the
+// status's reason phrase, else the first message member.
+func flatMessage(o object, status string) string {
+	first := ""
+	for _, k := range []string{"message", "msg", "reason", "detail", "error_description",
+		"errorMessage", "error_message", "title"} {
+		m := o.text(k)
+		switch {
+		case m == "":
+		case !strings.EqualFold(m, status):
+			return m
+		case first == "":
+			first = m
+		}
+	}
+	return first
+}
+
+// azureMessage splits Azure Storage's "message\nRequestId:...\nTime:..."
+// into the message and the request id; other messages come back whole.
+func azureMessage(m string) (string, string) {
+	msg, rest, ok := strings.Cut(m, "\n")
+	if id := requestIDLine(rest); ok && id != "" {
+		return strings.TrimSpace(msg), id
+	}
+	return m, ""
 }
 
 // parseKubernetes reads a Kubernetes metav1.Status.
@@ -300,10 +459,12 @@ func parseJSONAPI(o object, e *ConflictError) {
 	}
 }
 
-// parseErrorObject reads {"error":{...}} in its Google, Azure and Stripe
-// dialects.
+// parseErrorObject reads {"error":{...}} in its Elasticsearch, Google,
+// Azure (OData v4 among them) and Stripe dialects.
 func parseErrorObject(o object, e *ConflictError) {
 	switch {
+	case o.str("reason") != "" && (o.str("type") != "" || o["root_cause"] != nil):
+		parseElastic(o, e)
 	case o.str("status") != "" || o.integer("code") != 0:
 		parseGoogle(o, e)
 	case o.str("type") != "" && o["target"] == nil:
@@ -369,6 +530,9 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// joinSentences joins messages with spaces.
+func joinSentences(msgs []string) string { return strings.Join(msgs, " ") }
 
 // joinMessage joins a summary and a detail as "summary: detail". Once the
 // summary is longer than a message can be, the detail is dropped, so that

@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -17,9 +18,12 @@ import (
 //
 // resp.Body has already been read and closed: use body, which holds at most
 // the client's error-body limit. e arrives with StatusCode, Method, URL,
-// Header, Body and BodyTruncated set. Text fields are sanitised afterwards
-// (valid UTF-8, one line, bounded length), and the ETag header overrides
-// CurrentVersion. Parsers are also used for the bodies of [StatusError]s.
+// Header, Body and BodyTruncated set. Afterwards, text fields are sanitised
+// (valid UTF-8, one line, bounded length); the ETag header overrides
+// CurrentVersion when it can be the resource's version (see
+// [ConflictError].CurrentVersion); an x-ms-error-code header fills an empty
+// Code; and a reason phrase other than the standard one fills an empty
+// Message. Parsers are also used for the bodies of [StatusError]s.
 // Implementations must be safe for concurrent use and must not keep resp,
 // body or e.
 type ConflictParser interface {
@@ -39,9 +43,14 @@ var _ ConflictParser = ConflictParserFunc(nil)
 // DefaultConflictParser returns the built-in parser: it detects the format
 // by Content-Type first, then by the body's shape, and understands RFC 9457
 // problem+json and problem+xml, JSON:API, Google and Azure {"error":{...}},
-// Kubernetes Status, CouchDB, GitHub, Stripe, flat {"error","message",...}
-// objects, Azure Storage XML, HTML and plain text. It always returns true
-// for a non-empty body. It is safe for concurrent use.
+// OData errors (v2/v3 {"odata.error"} and {"error"} with a
+// {"lang","value"} message, v4), Kubernetes Status, CouchDB and PouchDB,
+// GitHub, Stripe, Elasticsearch (error.root_cause, and the failures of a
+// by-query answer), Spring Boot's default error body, MongoDB Atlas, Jira
+// and Confluence, Apigee faults, flat {"error","message",...} objects,
+// Azure Storage and S3 XML, WebDAV precondition elements (RFC 4918 section
+// 16: the element's name is the Code), HTML and plain text. It always
+// returns true for a non-empty body. It is safe for concurrent use.
 func DefaultConflictParser() ConflictParser {
 	return ConflictParserFunc(parseBuiltin)
 }
@@ -59,6 +68,55 @@ type errorSettings struct {
 	maxBody     int64
 	parsers     []ConflictParser
 	classifiers []Classifier
+	redact      []string   // extra secret parameter names, normalised (see WithRedactedParams)
+	create      createMark // whether the answer is to a create-if-absent
+}
+
+// createMark says how the parser learns whether an answer is to a
+// create-if-absent.
+type createMark uint8
+
+const (
+	// createFromRequest reads If-None-Match: * from resp.Request, as
+	// ParseConflict documents.
+	createFromRequest createMark = iota
+	// createYes and createNo are what one of the library's own call sites
+	// knows of the request it built, which a RoundTripper may have rewritten
+	// before resp.Request was set.
+	createYes
+	createNo
+)
+
+// answering returns a copy of s (the defaults when nil) that classifies
+// answers as answering a create-if-absent or not, whatever resp.Request
+// says.
+func (s *errorSettings) answering(create bool) *errorSettings {
+	var cp errorSettings
+	if s != nil {
+		cp = *s
+	}
+	cp.create = createNo
+	if create {
+		cp.create = createYes
+	}
+	return &cp
+}
+
+// isCreate reports whether resp answers a create-if-absent.
+func (s *errorSettings) isCreate(resp *http.Response) bool {
+	if s != nil && s.create != createFromRequest {
+		return s.create == createYes
+	}
+	return isCreateIfAbsent(resp.Request)
+}
+
+// redactURL is [redactURL] with the caller's extra secret parameter names
+// (see [WithRedactedParams]). A nil s redacts by the default list only.
+func (s *errorSettings) redactURL(u *url.URL) string {
+	if s == nil {
+		return redactURLWith(u, nil)
+	}
+	return redactURLWith(u, s.redact)
 }
 
 // limit returns the body limit, defaulting to 64 KiB.
@@ -81,6 +139,15 @@ func (s *errorSettings) parse(resp *http.Response, body []byte, e *ConflictError
 	parseBuiltin(resp, body, e)
 }
 
+// redactURLText is [redactURLText] with the caller's extra secret parameter
+// names, for URLs held as text, such as a *url.Error's URL.
+func (s *errorSettings) redactURLText(raw string) string {
+	if s == nil {
+		return redactURLTextWith(raw, nil)
+	}
+	return redactURLTextWith(raw, s.redact)
+}
+
 // readConflict reads resp (its body bounded, drained and closed) into a
 // ConflictError with every field but Kind.
 func readConflict(resp *http.Response, s *errorSettings) *ConflictError {
@@ -90,7 +157,7 @@ func readConflict(resp *http.Response, s *errorSettings) *ConflictError {
 		Body: body, BodyTruncated: truncated,
 	}
 	if resp.Request != nil {
-		e.Method, e.URL = resp.Request.Method, redactURL(resp.Request.URL)
+		e.Method, e.URL = resp.Request.Method, s.redactURL(resp.Request.URL)
 	}
 	s.parse(resp, body, e)
 	finish(resp, e)
@@ -194,7 +261,7 @@ func sniffFormat(b []byte) bodyFormat {
 // keptHeaders are the answer headers a ConflictError keeps.
 var keptHeaders = []string{
 	"Etag", "Last-Modified", "Retry-After", "Location", "Content-Location",
-	"Content-Type", "Date",
+	"Content-Type", "Date", "X-Ms-Error-Code", "X-Minio-Error-Code", "X-Minio-Error-Desc",
 }
 
 // requestIDHeaders are the headers servers put their request ids in, in

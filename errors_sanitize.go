@@ -1,6 +1,9 @@
 package occ
 
 import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
 	"math"
 	"net/http"
 	"net/url"
@@ -19,22 +22,92 @@ const (
 	maxFields  = 32   // how many Fields are kept
 )
 
-// finish completes a parsed error: headers override and complete the body,
+// finish completes a parsed error: headers complete the body (an error code
+// header when the body named none, a current version the ETag can vouch
+// for, the request id), the reason phrase stands in for a missing message,
 // and every text is sanitised.
 func finish(resp *http.Response, e *ConflictError) {
-	if etag := resp.Header.Get("Etag"); etag != "" {
+	if etag := headerVersion(resp.Header.Get("Etag"), e); etag != "" {
 		e.CurrentVersion = etag
 	}
-	for _, k := range requestIDHeaders {
-		if v := resp.Header.Get(k); v != "" {
-			e.RequestID = v
-			break
-		}
+	if e.Code == "" {
+		e.Code = firstHeader(resp.Header, errorCodeHeaders)
+	}
+	if e.Message == "" {
+		e.Message = strings.Trim(resp.Header.Get("X-Minio-Error-Desc"), `"`)
+	}
+	if e.Message == "" {
+		e.Message = reasonPhrase(resp)
+		e.statusMessage = e.Message != ""
+	}
+	if id := firstHeader(resp.Header, requestIDHeaders); id != "" {
+		e.RequestID = id
 	}
 	if d, ok := retryAfter(resp.Header, time.Now); ok {
 		e.RetryAfter = d
 	}
 	sanitize(e)
+}
+
+// errorCodeHeaders carry an error's code beside (or instead of) its body:
+// Azure Storage's x-ms-error-code, and MinIO's on HEAD answers.
+var errorCodeHeaders = []string{"X-Ms-Error-Code", "X-Minio-Error-Code"}
+
+// firstHeader returns the first non-empty value of the named headers.
+func firstHeader(h http.Header, names []string) string {
+	for _, k := range names {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// reasonPhrase returns resp's reason phrase when it says more than the
+// status's standard text (Azure Storage puts its message there), else "".
+// RFC 9110 section 15 tells clients to ignore it, so it is only ever a
+// fallback message, never classified.
+func reasonPhrase(resp *http.Response) string {
+	_, phrase, _ := strings.Cut(resp.Status, " ")
+	phrase = strings.TrimSpace(phrase)
+	if strings.EqualFold(phrase, http.StatusText(resp.StatusCode)) {
+		return ""
+	}
+	return phrase
+}
+
+// headerVersion returns an error answer's ETag when it can be the
+// resource's current version, as documented at ConflictError.CurrentVersion:
+// not a hash of the error body itself, and, when weak, only on an answer
+// whose body is the resource's representation.
+func headerVersion(etag string, e *ConflictError) string {
+	switch {
+	case etag == "":
+		return ""
+	case !e.BodyTruncated && isBodyHash(etag, e.Body):
+		return ""
+	case strings.HasPrefix(etag, "W/") && !bodyIsCurrent(e):
+		return ""
+	}
+	return etag
+}
+
+// bodyIsCurrent reports whether e's whole body was taken as Current.
+func bodyIsCurrent(e *ConflictError) bool {
+	return len(e.Current) > 0 && bytes.Equal(bytes.TrimSpace(e.Current), bytes.TrimSpace(e.Body))
+}
+
+// isBodyHash reports whether etag is the tag the etag package of Express
+// and Koa derives from body: the body's length in hex, a dash and the first
+// 27 characters of the base64 SHA-1 of the body, quoted, strong or weak.
+func isBodyHash(etag string, body []byte) bool {
+	tag := strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
+	size, hash, ok := strings.Cut(tag, "-")
+	if !ok || len(hash) != 27 || size != strconv.FormatInt(int64(len(body)), 16) {
+		return false
+	}
+	sum := sha1.Sum(body)
+	return base64.StdEncoding.EncodeToString(sum[:])[:27] == hash
 }
 
 // sanitize makes every text field valid UTF-8 on one line within bounds,
@@ -140,25 +213,104 @@ func seconds(n int64) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-// secretWords mark query parameters whose values are redacted.
-var secretWords = []string{"token", "key", "secret", "signature", "password", "passwd",
-	"pwd", "sig", "code", "auth", "credential", "session", "jwt"}
+// secretParams are the query parameters whose values are redacted, by
+// normalised name (lower case, without '-', '_', '.' and spaces): API keys,
+// OAuth and session tokens and codes, passwords, signatures and credentials
+// of presigned URLs (AWS SigV2 and SigV4, Google V4, Azure SAS sig).
+// Names that merely contain one of these words (author, assignee, zipcode,
+// sort_key, keyword, pageToken) stay readable. [WithRedactedParams] adds
+// names.
+var secretParams = map[string]bool{
+	"token": true, "key": true, "apikey": true, "sig": true, "signature": true,
+	"code": true, "auth": true, "authorization": true, "session": true,
+	"sessionid": true, "phpsessid": true, "jwt": true, "assertion": true,
+	"clientassertion": true, "pass": true, "pwd": true, "passwd": true,
+	"password": true, "secret": true, "credential": true, "credentials": true,
+	"accesskey": true, "accesskeyid": true, "awsaccesskeyid": true,
+	"oauthverifier": true, "samlresponse": true,
+}
 
-// redactURL returns u without user info or fragment, the values of
-// secret-looking query parameters replaced by REDACTED.
-func redactURL(u *url.URL) string {
+// secretSuffixes mark a normalised name as secret by its end: client_secret,
+// db_password, x-api-key, X-Amz-Signature, X-Goog-Credential,
+// X-Amz-Security-Token, refresh_token, private_key.
+var secretSuffixes = []string{
+	"secret", "password", "passwd", "apikey", "signature", "credential",
+	"credentials", "accesstoken", "refreshtoken", "idtoken", "authtoken",
+	"apitoken", "sessiontoken", "securitytoken", "oauthtoken", "bearertoken",
+	"csrftoken", "xsrftoken", "privatekey", "secretkey", "sessionid",
+}
+
+// normalizeParam folds a parameter name for matching: lower case, without
+// '-', '_', '.' and spaces.
+func normalizeParam(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '-', '_', '.', ' ':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, name)
+}
+
+// isSecretName reports whether a query parameter is secret: a name of the
+// default list (see secretParams) or of extra, which holds normalised names.
+func isSecretName(name string, extra []string) bool {
+	n := normalizeParam(name)
+	if secretParams[n] || slices.Contains(extra, n) {
+		return true
+	}
+	for _, suffix := range secretSuffixes {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL returns u without user info or fragment, the values of secret
+// query parameters (the default list, see secretParams) replaced by
+// REDACTED. It is "" for a nil u.
+func redactURL(u *url.URL) string { return redactURLWith(u, nil) }
+
+// redactURLWith is redactURL that also redacts the parameters named in
+// extra, normalised as by normalizeParam.
+func redactURLWith(u *url.URL, extra []string) string {
 	if u == nil {
 		return ""
 	}
 	r := *u
 	r.User = nil
 	r.Fragment, r.RawFragment = "", ""
-	r.RawQuery = redactQuery(r.RawQuery)
+	r.RawQuery = redactQuery(r.RawQuery, extra)
 	return r.String()
 }
 
+// redactURLText redacts a URL held as text by the default list. Text that
+// does not parse as a URL keeps its path but loses its user info and
+// fragment and has its query redacted.
+func redactURLText(raw string) string { return redactURLTextWith(raw, nil) }
+
+// redactURLTextWith is redactURLText that also redacts the parameters named
+// in extra, normalised as by normalizeParam.
+func redactURLTextWith(raw string, extra []string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return redactURLWith(u, extra)
+	}
+	if scheme, rest, ok := strings.Cut(raw, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 && !strings.ContainsAny(rest[:at], "/?#") {
+			raw = scheme + "://" + rest[at+1:]
+		}
+	}
+	raw, _, _ = strings.Cut(raw, "#")
+	base, query, ok := strings.Cut(raw, "?")
+	if !ok {
+		return base
+	}
+	return base + "?" + redactQuery(query, extra)
+}
+
 // redactQuery redacts a raw query, keeping its order and encoding.
-func redactQuery(q string) string {
+func redactQuery(q string, extra []string) string {
 	if q == "" {
 		return ""
 	}
@@ -169,20 +321,9 @@ func redactQuery(q string) string {
 		if err != nil {
 			name = k
 		}
-		if hasValue && isSecretName(name) {
+		if hasValue && isSecretName(name, extra) {
 			parts[i] = k + "=REDACTED"
 		}
 	}
 	return strings.Join(parts, "&")
-}
-
-// isSecretName reports whether a query parameter name looks secret.
-func isSecretName(name string) bool {
-	name = strings.ToLower(name)
-	for _, w := range secretWords {
-		if strings.Contains(name, w) {
-			return true
-		}
-	}
-	return false
 }

@@ -10,8 +10,9 @@ import (
 	"strings"
 )
 
-// xmlField is a direct child element of an XML error's root and its text.
-type xmlField struct{ name, text string }
+// xmlField is a direct child element of an XML error's root, its
+// namespace and its text.
+type xmlField struct{ name, space, text string }
 
 // maxXMLFields bounds how many children of an XML error's root are kept.
 const maxXMLFields = 64
@@ -24,34 +25,52 @@ func parseXML(b []byte, e *ConflictError) bool {
 	if !ok {
 		return false
 	}
-	if strings.EqualFold(root, "problem") {
+	switch {
+	case root.Local == "error" && root.Space == "DAV:":
+		parseDAVError(fields, e)
+	case strings.EqualFold(root.Local, "problem"):
 		parseProblemXML(fields, e)
 	}
 	parseXMLError(fields, e)
 	return true
 }
 
-// xmlChildren returns the local name of b's root element and the text of
-// its direct children. Deeper elements are skipped without recursion. A
-// body cut short keeps what was read before the cut.
-func xmlChildren(b []byte) (string, []xmlField, bool) {
+// parseDAVError reads a WebDAV <D:error> (RFC 4918 section 16): its first
+// precondition or postcondition element, such as CardDAV's
+// <CR:no-uid-conflict/> or <D:lock-token-submitted>, names the Code; a
+// D:responsedescription or Apache's m:human-readable is the message.
+func parseDAVError(fields []xmlField, e *ConflictError) {
+	for _, f := range fields {
+		switch f.name {
+		case "responsedescription", "human-readable":
+			e.Message = firstNonEmpty(e.Message, strings.TrimSpace(f.text))
+		default:
+			e.Code = firstNonEmpty(e.Code, f.name)
+		}
+	}
+}
+
+// xmlChildren returns the name of b's root element and the text of its
+// direct children. Deeper elements are skipped without recursion. A body
+// cut short keeps what was read before the cut.
+func xmlChildren(b []byte) (xml.Name, []xmlField, bool) {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
-	var root string
+	var root xml.Name
 	var fields []xmlField
 	depth := 0
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return root, fields, root != "" && len(fields) > 0
+			return root, fields, root.Local != "" && len(fields) > 0
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
 			if depth == 1 {
-				root = t.Name.Local
+				root = t.Name
 			} else if depth == 2 && len(fields) < maxXMLFields {
-				fields = append(fields, xmlField{name: t.Name.Local})
+				fields = append(fields, xmlField{name: t.Name.Local, space: t.Name.Space})
 			}
 		case xml.EndElement:
 			depth--

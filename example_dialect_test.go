@@ -35,12 +35,12 @@ func ExampleDialect_etcd() {
 	ctx := context.Background()
 	key := srv.URL + "/v2/keys/counter"
 
-	_, _ = occ.Create(ctx, c, key, tally{N: 1})
-	_, err := occ.Create(ctx, c, key, tally{N: 1})
+	_, _ = occ.Create(ctx, c, key, counterDoc{N: 1})
+	_, err := occ.Create(ctx, c, key, counterDoc{N: 1})
 	fmt.Println("second create:", errors.Is(err, occ.ErrDuplicate))
 
 	var st occ.Stats
-	v, _ := occ.Modify(ctx, c, key, func(v *tally) error { v.N++; return nil }, occ.WithStats(&st))
+	v, _ := occ.Modify(ctx, c, key, func(v *counterDoc) error { v.N++; return nil }, occ.WithStats(&st))
 	fmt.Println("n:", v.N, "modifiedIndex:", st.Version)
 	// Output:
 	// second create: true

@@ -3,8 +3,10 @@ package occ_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 
 	"github.com/occ-go/occ"
 )
@@ -30,7 +32,7 @@ func ExampleConflictError_duplicate() {
 		`{"error":"conflict","message":"Username already exists","conflicting_field":"username",
 		  "suggestion":"Try a different username or sign in to existing account"}`)
 
-	var err error = occ.ParseConflict(resp)
+	err := occ.CheckConflict(resp)
 
 	var ce *occ.ConflictError
 	if errors.Is(err, occ.ErrDuplicate) && errors.As(err, &ce) {
@@ -56,7 +58,7 @@ func ExampleConflictError_version() {
 		`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Conflict","code":409,
 		  "message":"Operation cannot be fulfilled on configmaps \"settings\": the object has been modified; please apply your changes to the latest version and try again"}`)
 
-	var err error = occ.ParseConflict(resp)
+	err := occ.CheckConflict(resp)
 
 	var ce *occ.ConflictError
 	if errors.As(err, &ce) && ce.Retryable() {
@@ -77,4 +79,44 @@ func ExampleConflictError_version() {
 	// version mismatch? true
 	// current version known? false
 	// version "18" {"id":"doc-1","title":"Roadmap"} true
+}
+
+// CheckConflict returns a plain nil error for an answer that is not a
+// conflict, so its result can be returned as an error directly; returning
+// ParseConflict's *ConflictError as an error would make a 200 an error.
+func ExampleCheckConflict() {
+	check := func(resp *http.Response) error { return occ.CheckConflict(resp) }
+
+	ok := conflictAnswer(nil, http.StatusOK, nil, `{"id":1}`)
+	fmt.Println(check(ok) == nil)
+
+	req := httptest.NewRequest(http.MethodPut, "https://example.test/db/doc1", nil)
+	req.Header.Set("If-None-Match", "*")
+	clash := conflictAnswer(req, http.StatusConflict, map[string]string{"Content-Type": "application/json"},
+		`{"error":"conflict","reason":"Document update conflict"}`)
+	err := check(clash)
+	fmt.Println(errors.Is(err, occ.ErrDuplicate))
+	// Output:
+	// true
+	// true
+}
+
+// A ConflictError logs as a group of what matters, with the URL redacted and
+// neither the body nor the headers.
+func ExampleConflictError_LogValue() {
+	req := httptest.NewRequest(http.MethodPut, "https://api.example.com/docs/7?access_token=s3cr3t", nil)
+	resp := conflictAnswer(req, http.StatusPreconditionFailed,
+		map[string]string{"Content-Type": "application/json", "ETag": `"8"`}, `{"password":"hunter2"}`)
+	ce := occ.ParseConflict(resp)
+
+	noTime := func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: noTime}))
+	logger.Warn("write refused", "err", ce)
+	// Output:
+	// {"level":"WARN","msg":"write refused","err":{"status":412,"kind":"version","method":"PUT","url":"https://api.example.com/docs/7?access_token=REDACTED","current_version":"\"8\""}}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,19 +16,37 @@ import (
 )
 
 // inMemory is an http.RoundTripper that serves requests in-process, so that
-// tests can run under testing/synctest with a fake clock. A handler that
-// panics with http.ErrAbortHandler yields a transport error.
+// tests can run under testing/synctest with a fake clock. Like net/http's
+// Transport, it reports through httptrace that it got a connection and
+// wrote the request before the handler runs. A handler that panics with
+// http.ErrAbortHandler yields a transport error after the request was
+// written (a reset); one that panics with errRefused, an error before it
+// was (a refused connection).
 type inMemory struct{ h http.Handler }
 
-var errReset = errors.New("connection reset by test")
+var (
+	errReset   = errors.New("connection reset by test")
+	errRefused = errors.New("connection refused by test")
+)
 
 func (m inMemory) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	trace := httptrace.ContextClientTrace(req.Context())
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(req.URL.Host)
+	}
 	defer func() {
-		if r := recover(); r != nil {
-			if r != http.ErrAbortHandler {
-				panic(r)
-			}
+		r := recover()
+		if r != errRefused && trace != nil && trace.WroteRequest != nil {
+			trace.WroteRequest(httptrace.WroteRequestInfo{}) // the handler ran: the request arrived
+		}
+		switch r {
+		case nil:
+		case http.ErrAbortHandler:
 			resp, err = nil, errReset
+		case errRefused:
+			resp, err = nil, errRefused
+		default:
+			panic(r)
 		}
 	}()
 	var b []byte
@@ -152,8 +171,13 @@ func reply(status int, body string, kv ...string) func(http.ResponseWriter, *htt
 	}
 }
 
-// reset is a scripted answer that drops the connection.
+// reset is a scripted answer that drops the connection after the request
+// arrived.
 func reset(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) }
+
+// refuse is a scripted answer that fails before the request was written,
+// like a refused connection.
+func refuse(http.ResponseWriter, *http.Request) { panic(errRefused) }
 
 // memClient returns a client whose requests f serves in-process, with no
 // backoff unless opts set one.

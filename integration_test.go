@@ -88,8 +88,8 @@ func TestConcurrentWritersLoseNoUpdate(t *testing.T) {
 			require.NoError(t, json.Unmarshal(doc, &got))
 			assert.EqualValues(t, writers*increments, got["count"], "every increment landed once")
 			assert.Equal(t, "kept", got["note"], "members the type does not model survive")
-			assert.Equal(t, writers*increments, srv.Writes())
-			t.Logf("%d conflicts resolved", conflicts)
+			assert.LessOrEqual(t, srv.Writes(), writers*increments, "coalesced calls share writes")
+			t.Logf("%d conflicts resolved, %d writes", conflicts, srv.Writes())
 		})
 	}
 }
@@ -128,18 +128,24 @@ func TestCreateIfAbsentAndDuplicates(t *testing.T) {
 }
 
 func TestPostCreateSurvivesLostAnswerWithoutDuplicating(t *testing.T) {
-	srv := occtest.NewServer()
-	defer srv.Close()
-	srv.Inject(occtest.Fault{Method: http.MethodPost, ResetAfterWrite: true})
-	c, err := occ.New(occ.WithHTTPClient(srv.Client()),
-		occ.WithTransientRetries(3, noWait))
-	require.NoError(t, err)
-	v, err := occ.Create(context.Background(), c, srv.URL+"/orders", map[string]any{"item": "book"},
-		occ.WithCreateMethod(http.MethodPost))
-	require.NoError(t, err)
-	assert.Equal(t, 1, srv.Writes(), "the replay with the same key did not create twice")
-	_, _, ok := srv.Get(mustPath(t, v.URL))
-	assert.True(t, ok)
+	for _, honoured := range []bool{true, false} {
+		srv := occtest.NewServer()
+		defer srv.Close()
+		srv.Inject(occtest.Fault{Method: http.MethodPost, ResetAfterWrite: true})
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(3, noWait),
+			occ.WithIdempotencyKeysHonoured(honoured))
+		require.NoError(t, err)
+		v, err := occ.Create(context.Background(), c, srv.URL+"/orders", map[string]any{"item": "book"},
+			occ.WithCreateMethod(http.MethodPost))
+		assert.Equal(t, 1, srv.Writes(), "never two orders")
+		if !honoured {
+			assert.ErrorIs(t, err, occ.ErrAmbiguous, "not resent, and not acknowledged")
+			continue
+		}
+		require.NoError(t, err, "the resend with the same key was answered by the first")
+		_, _, ok := srv.Get(mustPath(t, v.URL))
+		assert.True(t, ok)
+	}
 }
 
 func TestStateConflictIsNotRetried(t *testing.T) {
@@ -407,14 +413,21 @@ func TestCancelWhileTheServerHangs(t *testing.T) {
 // with an Idempotency-Key on a reused connection), or the 412 that follows
 // would look like someone else's write and the change would apply twice.
 func TestLostAnswerOverARealConnectionAppliesOnce(t *testing.T) {
-	srv := occtest.NewServer()
-	defer srv.Close()
-	require.NoError(t, srv.Set("/counters/1", []byte(`{"count":5}`)))
-	srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
-	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait), occ.WithBackoff(noWait))
-	require.NoError(t, err)
-	got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
-	require.NoError(t, err)
-	assert.Equal(t, 6, got.Count)
-	assert.Equal(t, 1, srv.Writes())
+	for _, honours := range []bool{true, false} {
+		srv := occtest.New(t, occtest.WithIdempotencyKeys(honours))
+		require.NoError(t, srv.Set("/counters/1", []byte(`{"count":5}`)))
+		srv.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true})
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithTransientRetries(2, noWait), occ.WithBackoff(noWait))
+		require.NoError(t, err)
+		got, err := occ.Modify(context.Background(), c, srv.URL+"/counters/1", func(v *counter) error { v.Count++; return nil })
+		if honours {
+			require.NoError(t, err, "the resend with the same key was answered with the first answer")
+			assert.Equal(t, 6, got.Count)
+		} else {
+			assert.ErrorIs(t, err, occ.ErrAmbiguous, "the resend met 412: occ cannot know it was its own write")
+		}
+		assert.Equal(t, 1, srv.Writes())
+		doc, _, _ := srv.Get("/counters/1")
+		assert.JSONEq(t, `{"count":6}`, string(doc), "applied once")
+	}
 }

@@ -111,28 +111,46 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 	return h, nil
 }
 
-// read fetches the document at url.
+// read fetches the document at url. A body cut short is read again, like
+// any transient failure of a read.
 func (c *Client) read(ctx context.Context, url string, s *settings) (*doc, error) {
 	s.stats.add(func(st *Stats) { st.Reads++ })
-	resp, _, err := c.send(ctx, http.MethodGet, url, nil, nil, s)
-	if err != nil {
-		return nil, err
+	for retry := 1; ; retry++ {
+		resp, _, err := c.send(ctx, http.MethodGet, url, nil, nil, s)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, c.answerError(ctx, s, resp)
+		}
+		body, err := c.readDocument(resp)
+		if err == nil {
+			return newDoc(url, resp.Header, body, s)
+		}
+		if errors.Is(err, ErrTooLarge) || !c.rereadAfter(ctx, retry, err, s) {
+			return nil, err
+		}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, c.answerError(ctx, s, resp)
-	}
-	body, err := c.readDocument(resp)
-	if err != nil {
-		return nil, err
-	}
-	return newDoc(url, resp.Header, body, s)
 }
 
-// outcome is what one conditional write came to.
+// rereadAfter waits before the retry-th read again of a body cut short by
+// err, within the transient retries and budget; it reports false when the
+// read must not be retried.
+func (c *Client) rereadAfter(ctx context.Context, retry int, err error, s *settings) bool {
+	if retry > c.transientMax || ctx.Err() != nil || !c.transientBudget.withdraw() {
+		return false
+	}
+	s.stats.add(func(st *Stats) { st.TransientRetries++ })
+	c.logRetry(ctx, "transient", retry, nil, err)
+	return sleep(ctx, c.transientBackoff.Backoff(retry)) == nil
+}
+
+// outcome is what one write came to, with what is known of its fate.
 type outcome struct {
-	doc       *doc           // the new state, on success
-	conflict  *ConflictError // the conflict, if the server refused
-	ambiguous bool           // a try of this write may have reached the server unanswered
+	doc      *doc           // the new state, on success
+	conflict *ConflictError // the conflict, if the server refused
+	applied  bool           // a send of the write may have been applied unseen
+	answered bool           // a success, or a conflict that proves the fate of every send (see provesFate)
 }
 
 // write sends w over cur, conditioned on cur's version.
@@ -152,24 +170,37 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 		return outcome{}, err
 	}
 	req.Header.Set("Idempotency-Key", w.key)
-	s.stats.add(func(st *Stats) { st.Attempts++ })
-	resp, x, err := c.send(ctx, req.Method, req.URL, req.Body, req.Header, s)
-	if err != nil {
-		return outcome{}, err
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		d, err := c.written(ctx, cur.url, resp, next, s)
+	resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, false)
+	if resp != nil {
+		out.doc, err = c.written(ctx, cur.url, resp, next, s)
 		if ce := (*ConflictError)(nil); errors.As(err, &ce) { // a Dialect read the answer as a refusal
 			c.noteConflict(ctx, s, ce)
-			return outcome{conflict: ce, ambiguous: x.ambiguous}, nil
+			out.doc, out.conflict, out.answered, err = nil, ce, provesFate(ce), nil
 		}
-		return outcome{doc: d}, err
 	}
-	if ce := parseConflict(resp, &c.errs); ce != nil {
+	return out, err
+}
+
+// sendWrite sends a write, a create when creating, and sorts its answer: a
+// success (the response, its body unread), a conflict, or an error. A write
+// never follows a redirect, so a success is the write's own 2xx.
+func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte, h http.Header, s *settings, creating bool) (*http.Response, outcome, error) {
+	s.stats.add(func(st *Stats) { st.Attempts++ })
+	resp, x, err := c.send(ctx, method, url, body, h, s)
+	out := outcome{applied: x.ambiguous}
+	if err != nil {
+		return nil, out, err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		out.answered = true
+		return resp, out, nil
+	}
+	if ce := parseConflict(resp, c.errs.answering(creating)); ce != nil {
 		c.noteConflict(ctx, s, ce)
-		return outcome{conflict: ce, ambiguous: x.ambiguous}, nil
+		out.conflict, out.answered = ce, provesFate(ce)
+		return nil, out, nil
 	}
-	return outcome{}, newStatusError(resp, &c.errs)
+	return nil, out, newStatusError(resp, &c.errs)
 }
 
 // withVersionField returns next with the version field set back to cur's,
@@ -241,6 +272,7 @@ type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
 	var w pending
+	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
 			next, err := c.plan(ctx, plan, cur, attempt, s)
@@ -250,30 +282,86 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 			w = pending{body: next, key: newIdempotencyKey()}
 		}
 		out, err := c.write(ctx, cur, w, s)
-		if err != nil || out.conflict == nil {
-			return out.doc, err
+		w.note(out, s)
+		switch {
+		case err != nil:
+			return nil, w.fail(err, attempt, nil)
+		case out.conflict == nil:
+			return out.doc, nil
+		case w.ambiguous && out.conflict.Kind == KindVersion:
+			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		w.ambiguous = w.ambiguous || out.ambiguous
-		if err := c.mayRetry(ctx, s, attempt, out.conflict); err != nil {
-			return nil, err
+		if err := c.mayRetry(ctx, s, attempt, &stalls, out.conflict); err != nil {
+			return nil, w.fail(err, attempt, nil)
 		}
 		if out.conflict.Kind == KindBusy {
 			continue // resend the same write, unchanged, with the same key
 		}
 		fresh, err := c.refresh(ctx, cur, out.conflict, s)
-		if err != nil || (w.ambiguous && landed(cur, w.body, fresh)) {
-			return fresh, err
+		if err != nil {
+			return nil, err
 		}
-		cur, w = fresh, pending{}
+		if !moved(cur, fresh) {
+			if err := c.charge(&stalls, out.conflict); err != nil {
+				return nil, err
+			}
+		}
+		cur = fresh
+		w = pending{}
 	}
 }
 
 // pending is a planned write: the document, the Idempotency-Key it carries
-// on every send, and whether an earlier send may have landed unseen.
+// on every send, and whether a send may have been applied unseen, with no
+// answer since that proves otherwise.
 type pending struct {
 	body      []byte
 	key       string
 	ambiguous bool
+}
+
+// note records what a send of w came to. A send that may have been applied
+// makes w ambiguous, until a server declared to honour Idempotency-Key
+// answers the same key: its answer is the truth about every send of it.
+func (w *pending) note(out outcome, s *settings) {
+	w.ambiguous = (w.ambiguous || out.applied) && !(s.keysHonoured && out.answered)
+}
+
+// fail returns err, the end of an operation after attempts writes, wrapped
+// in an [*AmbiguousError] when w may have been applied; fresh is the state
+// read since, if any.
+func (w *pending) fail(err error, attempts int, fresh *doc) error {
+	if !w.ambiguous {
+		return err
+	}
+	ae := &AmbiguousError{Key: w.key, Attempts: attempts, Err: err}
+	if fresh != nil {
+		ae.Version, ae.Current = fresh.version(), fresh.raw
+	}
+	return ae
+}
+
+// settle ends an operation whose write may have been applied unseen and
+// then met a version conflict: value equality cannot tell this write's
+// effect from another writer's, so occ re-plans on the fresh state. When the
+// change has nothing left to write, the state the caller asked for holds
+// and success is the truthful answer; otherwise occ cannot know whether its
+// write landed, and returns an [*AmbiguousError] rather than risk applying
+// the change twice.
+func (c *Client) settle(ctx context.Context, plan planner, cur *doc, w pending, attempt int, ce *ConflictError, s *settings) (*doc, error) {
+	ce.Attempts = attempt
+	fresh, err := c.refresh(ctx, cur, ce, s)
+	if err != nil {
+		return nil, w.fail(err, attempt, nil)
+	}
+	next, err := c.plan(ctx, plan, fresh, attempt+1, s)
+	switch {
+	case err != nil:
+		return nil, w.fail(err, attempt, fresh)
+	case next == nil:
+		return fresh, nil
+	}
+	return nil, w.fail(ce, attempt, fresh)
 }
 
 // plan runs the planner and pins the version field.
@@ -285,18 +373,28 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 	return withVersionField(next, cur, s)
 }
 
+// maxStalls bounds the retries of one operation that make no progress:
+// busy answers, and version conflicts after which the resource's version
+// had not moved (a server that refuses every write). Retries after which
+// the version moved on are progress: a hot resource is not a failure.
+const maxStalls = 10
+
 // mayRetry decides whether a conflict may be retried and waits for it: it
 // returns nil when the loop should go round again, else the error that
-// ends it, wrapping the conflict.
-func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *ConflictError) error {
+// ends it, wrapping the conflict. A busy answer is a stall (see charge); a
+// version conflict is charged later, only if the refresh shows no progress.
+func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) error {
 	ce.Attempts = attempt
 	switch {
 	case !ce.Retryable():
 		return ce
-	case attempt >= s.maxAttempts:
+	case s.maxAttempts > 0 && attempt >= s.maxAttempts:
 		return fmt.Errorf("%w: %w", ErrAttemptsExhausted, ce)
-	case !c.conflictBudget.withdraw():
-		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+	}
+	if ce.Kind == KindBusy {
+		if err := c.charge(stalls, ce); err != nil {
+			return err
+		}
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
@@ -310,6 +408,26 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, ce *Con
 		return fmt.Errorf("%w: %w", err, ce)
 	}
 	return nil
+}
+
+// charge counts a retry that made no progress against the operation's
+// stalls and the client's conflict budget.
+func (c *Client) charge(stalls *int, ce *ConflictError) error {
+	*stalls++
+	switch {
+	case *stalls > maxStalls:
+		return fmt.Errorf("%w: %d retries without progress: %w", ErrAttemptsExhausted, maxStalls, ce)
+	case !c.conflictBudget.withdraw():
+		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+	}
+	return nil
+}
+
+// moved reports whether the resource's version moved on from cur to fresh:
+// another writer committed, so the conflict was progress.
+func moved(cur, fresh *doc) bool {
+	v := fresh.version()
+	return v != "" && v != cur.version()
 }
 
 // refresh returns the server's current state after a version conflict: the
@@ -343,9 +461,6 @@ func sameResource(loc, target string) bool {
 // cur: the sign that a write whose answer was lost did land, so that
 // reapplying the change would apply it twice.
 func landed(cur *doc, next []byte, fresh *doc) bool {
-	if cur.opaque {
-		return bytes.Equal(fresh.raw, next)
-	}
 	to, err := decodeJSON(next)
 	if err != nil {
 		return false

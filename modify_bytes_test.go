@@ -1,6 +1,7 @@
 package occ_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,14 +64,19 @@ const vcard = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann\r\nX-COUNT:0\r\nE
 
 var countLine = regexp.MustCompile(`X-COUNT:(\d+)`)
 
-// bump increments the X-COUNT line of a vCard.
-func bump(b []byte) ([]byte, error) {
+// bumpCount increments the X-COUNT line of a vCard.
+func bumpCount(b []byte) ([]byte, error) {
 	m := countLine.FindSubmatch(b)
 	if m == nil {
 		return nil, errors.New("no X-COUNT")
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return countLine.ReplaceAll(b, []byte("X-COUNT:"+strconv.Itoa(n+1))), nil
+}
+
+// rename sets the vCard's name: applied twice, it changes nothing more.
+func rename(b []byte) ([]byte, error) {
+	return bytes.Replace(b, []byte("FN:Ann\r\n"), []byte("FN:Ann Smith\r\n"), 1), nil
 }
 
 func TestModifyBytesVCard(t *testing.T) {
@@ -92,7 +98,7 @@ func TestModifyBytesVCard(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 5 {
-				_, err := occ.ModifyBytes(ctx, c, url, bump)
+				_, err := occ.ModifyBytes(ctx, c, url, bumpCount)
 				assert.NoError(t, err)
 			}
 		})
@@ -129,9 +135,11 @@ func TestModifyBytesOutcomes(t *testing.T) {
 		{"an error aborts", func() *fakeDAV { return &fakeDAV{} },
 			func([]byte) ([]byte, error) { return nil, errNo }, errNo, vcard, 0, 0},
 		{"no version: nothing written", func() *fakeDAV { return &fakeDAV{noETag: true} },
-			bump, occ.ErrNoVersion, vcard, 0, 0},
-		{"a write whose answer is lost is not applied twice", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
-			bump, nil, "X-COUNT:1\r\n", 1, 2},
+			bumpCount, occ.ErrNoVersion, vcard, 0, 0},
+		{"a lost answer: an increment is not applied twice, and says so", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
+			bumpCount, occ.ErrAmbiguous, "X-COUNT:1\r\n", 1, 2},
+		{"a lost answer: a change already there is done", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
+			rename, nil, "FN:Ann Smith\r\n", 1, 2},
 		{"an emptied document is written", func() *fakeDAV { return &fakeDAV{} },
 			func([]byte) ([]byte, error) { return nil, nil }, nil, "", 1, 1},
 	}

@@ -52,12 +52,19 @@ type Stats struct {
 // statsRef is where a call records its stats; a nil one records nothing.
 // The mutex guards against hooks of the transport running concurrently.
 type statsRef struct {
-	mu sync.Mutex
-	st *Stats
+	mu  sync.Mutex
+	st  *Stats
+	fan []*statsRef // where a batch of coalesced calls records: each call's own
 }
 
 func (r *statsRef) add(f func(*Stats)) {
-	if r == nil || r.st == nil {
+	if r == nil {
+		return
+	}
+	for _, o := range r.fan {
+		o.add(f)
+	}
+	if r.st == nil {
 		return
 	}
 	r.mu.Lock()

@@ -85,15 +85,26 @@ func modify[T any](ctx context.Context, c *Client, url string, plan planner, opt
 	if err != nil {
 		return Versioned[T]{}, err
 	}
-	cur, err := c.read(ctx, url, s)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	d, err := c.run(ctx, cur, plan, s)
+	d, err := c.change(ctx, url, plan, s)
 	if err != nil {
 		return Versioned[T]{}, err
 	}
 	return result[T](d, s)
+}
+
+// change reads the document at url and runs the conflict loop with plan,
+// as part of a batch when the call may be coalesced (see [WithCoalescing]).
+func (c *Client) change(ctx context.Context, url string, plan planner, s *settings) (*doc, error) {
+	if s.coalesce && !s.tailored {
+		if d, err, solo := c.coalesced(ctx, url, plan, s); !solo {
+			return d, err
+		}
+	}
+	cur, err := c.read(ctx, url, s)
+	if err != nil {
+		return nil, err
+	}
+	return c.run(ctx, cur, plan, s)
 }
 
 // ErrChangeAborted wraps the error a change function returned.
@@ -280,13 +291,12 @@ func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...Call
 }
 
 // createHeaders returns the headers of a create: If-None-Match for a PUT,
-// an Idempotency-Key for anything else.
+// and an Idempotency-Key for every create, kept across every resend.
 func createHeaders(s *settings) http.Header {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	if s.createMethod == http.MethodPut {
 		h.Set("If-None-Match", "*")
-		return h
 	}
 	key := s.idempotencyKey
 	if key == "" {
@@ -296,37 +306,37 @@ func createHeaders(s *settings) http.Header {
 	return h
 }
 
-// create sends a create until it lands, waiting out busy answers.
+// create sends a create until it lands, waiting out busy answers. A create
+// whose send may have been applied unseen is resent only when that is safe
+// (a PUT with If-None-Match, or a key the server honours), and ends in an
+// [*AmbiguousError] when occ cannot prove what happened.
 func (c *Client) create(ctx context.Context, url string, body []byte, s *settings) (*doc, error) {
 	req, err := createRequest(url, body, s)
 	if err != nil {
 		return nil, err
 	}
+	w := pending{body: body, key: req.Header.Get("Idempotency-Key")}
 	c.conflictBudget.deposit()
+	stalls := 0
 	for attempt := 1; ; attempt++ {
-		s.stats.add(func(st *Stats) { st.Attempts++ })
-		resp, x, err := c.send(ctx, req.Method, req.URL, req.Body, req.Header, s)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, true)
+		w.note(out, s)
+		switch {
+		case err != nil:
+			return nil, w.fail(err, attempt, nil)
+		case resp != nil:
 			return c.created(ctx, url, resp, body, s)
 		}
-		ce := parseConflict(resp, &c.errs)
-		if ce == nil {
-			return nil, newStatusError(resp, &c.errs)
-		}
-		createConflict(ce, s)
-		c.noteConflict(ctx, s, ce)
-		if ce.Kind == KindDuplicate && (s.adoptExisting || x.ambiguous) {
-			return c.adopt(ctx, url, body, ce, s)
+		ce := out.conflict
+		ce.Attempts = attempt
+		if ce.Kind == KindDuplicate && (s.adoptExisting || w.ambiguous) {
+			return c.adopt(ctx, url, w, ce, s)
 		}
 		if ce.Kind != KindBusy {
-			ce.Attempts = attempt
-			return nil, ce
+			return nil, w.fail(ce, attempt, nil)
 		}
-		if err := c.mayRetry(ctx, s, attempt, ce); err != nil {
-			return nil, err
+		if err := c.mayRetry(ctx, s, attempt, &stalls, ce); err != nil {
+			return nil, w.fail(err, attempt, nil)
 		}
 	}
 }
@@ -338,7 +348,7 @@ func (c *Client) created(ctx context.Context, url string, resp *http.Response, s
 	if err == nil {
 		url = loc.String()
 	}
-	d, err := c.settle(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
+	d, err := c.writtenAt(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
 	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
 		createConflict(ce, s)
 	}
@@ -347,26 +357,27 @@ func (c *Client) created(ctx context.Context, url string, resp *http.Response, s
 
 // adopt reads the document a duplicate create ran into: at the conflict's
 // Location when it names one, else, for a PUT create, at url (a POST's url
-// is the collection, not the document). Without [WithAdoptExisting] it is
-// called only when an earlier try of the create may have landed unseen, and
-// returns the document only if it holds everything that was sent: then the
-// duplicate is the create itself, whose answer was lost.
-func (c *Client) adopt(ctx context.Context, url string, sent []byte, ce *ConflictError, s *settings) (*doc, error) {
+// is the collection, not the document). With [WithAdoptExisting] it returns
+// that document. Otherwise it is called only when a send of the create may
+// have been applied unseen: when the document holds everything that was
+// sent, nothing is left to write and the create's outcome stands; else occ
+// cannot tell its own create from another's, and says so.
+func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictError, s *settings) (*doc, error) {
 	if loc := ce.Header.Get("Location"); loc != "" {
 		url = resolveURL(url, loc)
 	} else if s.createMethod != http.MethodPut {
-		return nil, ce
+		return nil, w.fail(ce, ce.Attempts, nil)
 	}
 	d, err := c.read(ctx, url, s)
 	if err != nil {
-		return nil, err
+		return nil, w.fail(err, ce.Attempts, nil)
 	}
 	if s.adoptExisting {
 		s.stats.add(func(st *Stats) { st.Adopted = true })
 		return d, nil
 	}
-	if landed(&doc{parsed: map[string]any{}}, sent, d) {
+	if landed(&doc{parsed: map[string]any{}}, w.body, d) {
 		return d, nil
 	}
-	return nil, ce
+	return nil, w.fail(ce, ce.Attempts, d)
 }

@@ -2,9 +2,11 @@ package occ
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/occ-go/occ/internal/jsonptr"
@@ -66,6 +68,9 @@ type settings struct {
 	createMethod   string
 	idempotencyKey string
 	adoptExisting  bool
+	keysHonoured   bool
+	coalesce       bool // see WithCoalescing
+	tailored       bool // a call option other than WithStats or WithCoalescing was given
 	header         http.Header
 	stats          *statsRef
 	dialect        *Dialect // nil: plain JSON documents
@@ -76,9 +81,9 @@ type settings struct {
 // defaultSettings are the settings of a client made with no options.
 func defaultSettings() settings {
 	return settings{
-		maxAttempts:  defaultMaxAttempts,
 		backoff:      defaultConflictBackoff,
 		merger:       ThreeWay(),
+		coalesce:     true,
 		createMethod: http.MethodPut,
 	}
 }
@@ -108,8 +113,12 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxAttempts bounds how many writes one operation makes, the first
-// included; it must be at least 1. The default is 10. Transient retries
-// underneath (see [WithTransientRetries]) do not count.
+// included; it must be at least 1. The default is no bound: an operation
+// goes on while the resource makes progress (each version conflict finds it
+// at a newer version) and the context allows, and gives up with
+// [ErrAttemptsExhausted] after 10 retries that made no progress (busy
+// answers, or conflicts that found the version unchanged). Transient
+// retries underneath (see [WithTransientRetries]) do not count.
 func WithMaxAttempts(n int) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if n < 1 {
@@ -333,10 +342,26 @@ func WithHeader(key, value string) SharedOption {
 
 // WithStats makes the call record what it did in st.
 func WithStats(st *Stats) CallOption {
-	return callOption(func(s *settings) error {
+	return statsOption(func(s *settings) error {
 		s.stats = &statsRef{st: st}
 		return nil
 	})
+}
+
+// statsOption is the type of [WithStats]: an option that does not make a
+// call's settings its own (see settings.tailored).
+type statsOption func(*settings) error
+
+func (f statsOption) applyCall(s *settings) error { return f(s) }
+
+// tailors reports whether a call option makes the call's settings differ
+// from the client's, so that the call is never batched with others.
+func tailors(o CallOption) bool {
+	switch o.(type) {
+	case statsOption, coalescingOption:
+		return false
+	}
+	return true
 }
 
 // WithMaxErrorBody bounds how many bytes of an error answer's body are read
@@ -376,6 +401,43 @@ func WithClassifier(cl Classifier) Option {
 			return errors.New("occ: WithClassifier: nil classifier")
 		}
 		c.errs.classifiers = append(slices.Clip(c.errs.classifiers), cl)
+		return nil
+	})
+}
+
+// WithRedactedParams adds names to the query parameters whose values are
+// replaced by REDACTED wherever occ shows a URL with its query: in a
+// [ConflictError] or [StatusError] (their URL, Error text and log values)
+// and in the transport errors occ returns and passes to hooks (hooks' and
+// logs' own URLs carry no query at all). Names match
+// case-insensitively, ignoring '-', '_' and '.', so "X-Tenant-Key" also
+// covers x_tenant_key; each must have a letter or digit. Options add up.
+//
+// The default list, always applied, covers API keys (key, api_key, apikey,
+// x-api-key and any name ending in api_key), tokens (token, access_token,
+// refresh_token, id_token, auth_token, api_token, session_token,
+// oauth_token, X-Amz-Security-Token, jwt, assertion, client_assertion),
+// OAuth codes (code, oauth_verifier), passwords (password, passwd, pwd,
+// pass and any name ending in password), secrets (secret, client_secret and
+// any name ending in secret, private_key, secret_key), signatures and
+// credentials of presigned URLs (sig, Signature, X-Amz-Signature,
+// X-Amz-Credential, X-Goog-Signature, X-Goog-Credential, AWSAccessKeyId,
+// credential(s)), and sessions (auth, authorization, session, session_id,
+// sessionid, PHPSESSID, SAMLResponse). Azure SAS's sv, se, sp, sr and st are
+// not secret and stay; its sig is redacted. Names that merely contain such a
+// word (author, assignee, zipcode, sort_key, keyword, pageToken) stay
+// readable.
+func WithRedactedParams(names ...string) Option {
+	return clientOption(func(c *Client) error {
+		extra := slices.Clip(c.errs.redact)
+		for _, name := range names {
+			n := normalizeParam(strings.TrimSpace(name))
+			if n == "" {
+				return fmt.Errorf("occ: WithRedactedParams: %q names no parameter", name)
+			}
+			extra = append(extra, n)
+		}
+		c.errs.redact = extra
 		return nil
 	})
 }

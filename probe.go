@@ -51,7 +51,10 @@ func (r ProbeReport) Passed() bool {
 //
 // Every write Probe makes writes the document as it was read, only the
 // whitespace at its end toggled, so that even a server that keeps no
-// precondition loses nothing. When url answers 404, Probe creates a scratch
+// precondition loses nothing, as long as it reads writes the way occ sends
+// them: a server that does not (etcd v2 without its [Dialect] reads form
+// values, and stores an empty value) changes the document all the same, so
+// probe a scratch URL when unsure. When url answers 404, Probe creates a scratch
 // JSON document there first, and deletes it at the end. A document that is
 // not JSON is probed as bytes ([ModifyBytes]). It returns an error only when
 // it cannot probe at all (the read fails, the scratch document cannot be

@@ -122,6 +122,17 @@ func TestProbe(t *testing.T) {
 		require.NotEmpty(t, r.Checks)
 		assert.ErrorIs(t, r.Checks[0].Err, occ.ErrNoVersion)
 	})
+	t.Run("etcd v2 with the version field the issue tried: the lost update shows", func(t *testing.T) {
+		t.Parallel()
+		f := &fakeEtcd{key: "/k", exists: true, modified: 4, index: 4}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithVersionField("/node/modifiedIndex"))
+		require.NoError(t, err)
+		assert.Equal(t, map[string]bool{"version": true, "stale write refused": false, "duplicate create refused": false}, checks(r))
+	})
 	t.Run("a vCard, probed as bytes", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeDAV{body: []byte(vcard), ctype: "text/vcard", gen: 1}
@@ -135,6 +146,21 @@ func TestProbe(t *testing.T) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		assert.Equal(t, "text/vcard", f.ctype)
+	})
+	t.Run("CouchDB with its revision in the body", func(t *testing.T) {
+		t.Parallel()
+		f := &fakeCouch{id: "d", doc: map[string]any{"n": 1.0}, gen: 1}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithVersionField("/_rev"))
+		require.NoError(t, err)
+		r, err := occ.Probe(ctx, c, srv.URL+"/db/d")
+		require.NoError(t, err)
+		assert.True(t, r.Passed(), "%+v", r)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		assert.Equal(t, map[string]any{"n": 1.0}, f.doc)
+		assert.NotContains(t, f.sent[len(f.sent)-1], "_rev", "the duplicate create sends no revision")
 	})
 	t.Run("a stale write refused with a 409 occ cannot classify", func(t *testing.T) {
 		t.Parallel()

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -140,9 +143,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 // exchange is what the transient layer knows about one logical request,
 // shared with its retry policy through the request's context.
 type exchange struct {
-	replayable bool // safe to send again: idempotent, or carries an Idempotency-Key
-	retries    int  // transient retries made
-	ambiguous  bool // an attempt may have reached the server without an answer
+	write bool // not a GET, HEAD or OPTIONS: never follows a redirect
+	// safe says the request may be sent again even when an earlier send
+	// may have been applied: its method is idempotent, it is conditional,
+	// or it carries an Idempotency-Key the server is declared to honour.
+	safe      bool
+	retries   int  // transient retries made
+	ambiguous bool // some send may have been applied without an answer seen
+	send      sendTrace
 }
 
 type exchangeKey struct{}
@@ -150,6 +158,59 @@ type exchangeKey struct{}
 func exchangeFrom(ctx context.Context) *exchange {
 	x, _ := ctx.Value(exchangeKey{}).(*exchange)
 	return x
+}
+
+// failed notes a failed send (a transport error, or a transient answer) on
+// x and reports whether it may have been applied: a 502 or 504 from a
+// gateway, or a transport error after the request was written in full. A
+// send refused or cut before it was written was not applied.
+func (x *exchange) failed(resp *http.Response, err error) bool {
+	applied := false
+	switch {
+	case err != nil:
+		applied = x.send.mayHaveArrived(err)
+	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout:
+		applied = true
+	}
+	x.ambiguous = x.ambiguous || applied
+	return applied
+}
+
+// sendTrace follows one send through net/http/httptrace. Its callbacks run
+// on the transport's goroutines.
+type sendTrace struct {
+	asked atomic.Bool // the transport asked for a connection: it reports through httptrace
+	wrote atomic.Bool // the request was written in full
+}
+
+// reset readies t for the next send.
+func (t *sendTrace) reset() {
+	t.asked.Store(false)
+	t.wrote.Store(false)
+}
+
+// clientTrace returns the httptrace hooks that feed t.
+func (t *sendTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(string) { t.asked.Store(true) },
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				t.wrote.Store(true)
+			}
+		},
+	}
+}
+
+// mayHaveArrived reports whether a send that failed with err may have
+// reached the server whole. A transport that reports through httptrace
+// tells; for one that does not, only a failed dial proves the request never
+// left.
+func (t *sendTrace) mayHaveArrived(err error) bool {
+	if t.asked.Load() {
+		return t.wrote.Load()
+	}
+	var op *net.OpError
+	return !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // transientStatus reports whether a status is worth a transient retry.
@@ -169,6 +230,7 @@ func transientStatus(code int) bool {
 func (c *Client) newTransport() *retryablehttp.Client {
 	hc := *c.hc
 	hc.Transport = keepIdle{c.hc.Transport}
+	hc.CheckRedirect = writesStay(c.hc.CheckRedirect)
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
 		RetryMax:     c.transientMax,
@@ -176,8 +238,30 @@ func (c *Client) newTransport() *retryablehttp.Client {
 		Backoff:      c.transientWait,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
+			if x := exchangeFrom(req.Context()); x != nil {
+				x.send.reset()
+			}
 			c.onAttempt(req, retry)
 		},
+	}
+}
+
+// writesStay returns a redirect policy under which a write never follows a
+// redirect: its 3xx answer comes back to occ, and no header of the write
+// reaches another URL. Reads follow policy, the caller's own, or net/http's
+// default of at most 10 redirects.
+func writesStay(policy func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if x := exchangeFrom(via[0].Context()); x != nil && x.write {
+			return http.ErrUseLastResponse
+		}
+		if policy != nil {
+			return policy(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
 }
 
@@ -196,21 +280,24 @@ func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // checkRetry is the transient retry policy: connection errors and 429, 502,
-// 503 and 504 answers are retried when the request is safe to replay, the
-// wait the server asks for fits the client's cap and the context's deadline,
-// and the transient budget allows it.
+// 503 and 504 answers are retried when the failed send was not applied, or
+// the request is safe to send again; when the wait the server asks for fits
+// the client's cap and the context's deadline; and when the transient budget
+// allows it.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands
 	}
+	err = c.redactError(err) // before any hook or log sees it
+	x := exchangeFrom(ctx)
+	if x == nil {
+		return false, ctx.Err()
+	}
+	applied := x.failed(resp, err)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	x := exchangeFrom(ctx)
-	if x == nil {
-		return false, nil
-	}
-	if !c.transientFailure(ctx, x, resp, err) || !x.replayable || x.retries >= c.transientMax {
+	if !transientFailure(ctx, resp, err) || (applied && !x.safe) || x.retries >= c.transientMax {
 		return false, nil
 	}
 	if !c.waitFits(ctx, resp) {
@@ -227,16 +314,11 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	return true, nil
 }
 
-// transientFailure reports whether resp or err is a transient failure, and
-// notes on x when the request may have reached the server.
-func (c *Client) transientFailure(ctx context.Context, x *exchange, resp *http.Response, err error) bool {
+// transientFailure reports whether resp or err is a transient failure.
+func transientFailure(ctx context.Context, resp *http.Response, err error) bool {
 	if err != nil {
-		x.ambiguous = true
 		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
 		return retry
-	}
-	if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout {
-		x.ambiguous = true
 	}
 	return transientStatus(resp.StatusCode)
 }

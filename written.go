@@ -23,12 +23,12 @@ import (
 // error is a [*ConflictError] when a Dialect's Decode says the answer is a
 // refusal.
 func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
-	return c.settle(ctx, url, true, resp, next, s)
+	return c.writtenAt(ctx, url, true, resp, next, s)
 }
 
-// settle is written; it reads the document again only when reread is true
+// writtenAt is written; it reads the document again only when reread is true
 // (not after a POST to a collection that named no new document).
-func (c *Client) settle(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
+func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
 	body, err := c.readDocument(resp)
 	if err != nil {
 		body = nil

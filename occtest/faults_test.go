@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,11 +131,17 @@ func httptestRequest(t *testing.T, method, path, body string) *http.Request {
 func TestInjectRejectsInvalidFaults(t *testing.T) {
 	t.Parallel()
 	for name, f := range map[string]occtest.Fault{
-		"nothing to do":       {Path: "/a"},
-		"status and reset":    {Status: 503, Reset: true},
-		"two resets":          {Reset: true, ResetAfterWrite: true},
-		"negative times":      {Status: 503, Times: -1},
-		"status out of range": {Status: 1000},
+		"nothing to do":                   {Path: "/a"},
+		"status and reset":                {Status: 503, Reset: true},
+		"two resets":                      {Reset: true, ResetAfterWrite: true},
+		"negative times":                  {Status: 503, Times: -1},
+		"status out of range":             {Status: 1000},
+		"after-write status out of range": {StatusAfterWrite: 99},
+		"status twice":                    {Status: 503, StatusAfterWrite: 502},
+		"truncate and reset":              {Truncate: true, ResetAfterWrite: true},
+		"claim without truncate":          {Status: 200, ClaimLength: 10},
+		"negative claim":                  {Truncate: true, ClaimLength: -1},
+		"negative delay":                  {Delay: -time.Second},
 	} {
 		t.Run(name, func(t *testing.T) {
 			st := occtest.NewStore()
@@ -193,5 +200,70 @@ func TestBodyTooLarge(t *testing.T) {
 				assert.LessOrEqual(t, len(reqs[0].Body), occtest.MaxBodyBytes+1, "bodies are read through a limit")
 			}
 		})
+	}
+}
+
+// TestRequestsRecordAnswers: each recorded request carries its query, the
+// status and headers of its answer, and the fault that hit it, so that
+// "the second PUT got 412" can be asserted.
+func TestRequestsRecordAnswers(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, occtest.WithCurrentInConflict(true))
+	srv.Inject(occtest.Fault{Method: "GET", Status: 503, Header: http.Header{"Retry-After": {"3"}}})
+	send(t, srv, "GET", "/orders/1?fields=a,b&x=%20", "")
+	send(t, srv, "POST", "/orders", `{"n":1}`)
+	send(t, srv, "PUT", "/orders/1", `{"n":2}`, "If-Match", `"1"`)
+	send(t, srv, "PUT", "/orders/1", `{"n":3}`, "If-Match", `"1"`)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 4)
+
+	assert.Equal(t, "fields=a,b&x=%20", reqs[0].Query)
+	assert.Equal(t, 503, reqs[0].Status)
+	assert.Equal(t, "3", reqs[0].ResponseHeader.Get("Retry-After"))
+	require.NotNil(t, reqs[0].Fault)
+	assert.Equal(t, occtest.FaultStatus, reqs[0].Fault.Kind())
+
+	assert.Equal(t, 201, reqs[1].Status)
+	assert.Equal(t, "/orders/1", reqs[1].ResponseHeader.Get("Location"))
+	assert.Equal(t, `"1"`, reqs[1].ResponseHeader.Get("ETag"))
+	assert.True(t, reqs[1].Applied)
+	assert.Nil(t, reqs[1].Fault)
+
+	assert.Equal(t, 200, reqs[2].Status)
+	assert.Equal(t, `"2"`, reqs[2].ResponseHeader.Get("ETag"))
+	assert.Equal(t, 412, reqs[3].Status, "the second PUT got 412")
+	assert.Equal(t, "/orders/1", reqs[3].ResponseHeader.Get("Content-Location"))
+	assert.Equal(t, `"2"`, reqs[3].ResponseHeader.Get("ETag"))
+	assert.False(t, reqs[3].Applied)
+
+	reqs[1].ResponseHeader.Set("Location", "changed")
+	reqs[0].Fault.Status = 1
+	again := srv.Requests()
+	assert.Equal(t, "/orders/1", again[1].ResponseHeader.Get("Location"), "Requests returns copies")
+	assert.Equal(t, 503, again[0].Fault.Status, "Requests returns copies")
+}
+
+// TestRequestsRecordResets: a reset sends nothing, before or after the
+// write; only the latter applied it.
+func TestRequestsRecordResets(t *testing.T) {
+	t.Parallel()
+	st := occtest.NewStore()
+	c := &http.Client{Transport: occtest.Transport(st)}
+	st.Inject(occtest.Fault{Reset: true})
+	st.Inject(occtest.Fault{ResetAfterWrite: true})
+	for range 2 {
+		_, err := c.Do(httptestRequest(t, "PUT", "/a", `{"n":1}`))
+		require.ErrorIs(t, err, occtest.ErrConnectionReset)
+	}
+	reqs := st.Requests()
+	require.Len(t, reqs, 2)
+	for i, want := range []struct {
+		kind    occtest.FaultKind
+		applied bool
+	}{{occtest.FaultReset, false}, {occtest.FaultResetAfterWrite, true}} {
+		assert.Zero(t, reqs[i].Status)
+		assert.Nil(t, reqs[i].ResponseHeader)
+		assert.Equal(t, want.kind, reqs[i].Fault.Kind())
+		assert.Equal(t, want.applied, reqs[i].Applied)
 	}
 }

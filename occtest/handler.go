@@ -1,7 +1,6 @@
 package occtest
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -24,26 +23,30 @@ const MaxBodyBytes = 1 << 20
 //     patch cannot be applied.
 //   - DELETE removes a resource (204).
 //   - POST to a collection path such as /orders creates /orders/<n> (201,
-//     with Location). With an Idempotency-Key header, the first request is
-//     processed and its answer stored; a repeat with the same key and path
-//     and the same body gets that answer replayed without writing, with
-//     another body 422, and while the first is still in flight 409 with
-//     code idempotency_in_progress.
+//     with Location).
+//
+// Every write (PUT, PATCH, POST, DELETE) honours an Idempotency-Key header,
+// unless [WithIdempotencyKeys] turns that off. A key is scoped to the
+// method and the path (for POST, the collection path without a trailing
+// slash). The first request with a key is processed and its answer, whatever
+// its status, is recorded; a repeat with the same body gets that answer
+// replayed without being evaluated or applied again, a repeat with another
+// body gets 422 with code idempotency_key_mismatch, and a repeat that comes
+// while the first is still being processed gets 409 with code
+// idempotency_in_progress. A first request aborted before it was answered
+// by the store (a panicking write hook) releases its key.
 //
 // Writes evaluate If-Match, If-Unmodified-Since and If-None-Match (see the
 // options), then the version field, uniqueness and transition rules, and
 // answer a success with the new document and its validators. Bodies must be
 // JSON objects (400) of at most [MaxBodyBytes] (413). Every request is
-// recorded first, then matched against the injected faults. ServeHTTP is
-// safe for concurrent use.
+// recorded first (see [Store.Requests]), then matched against the injected
+// faults (see [Fault]). ServeHTTP is safe for concurrent use.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
-	s.record(r, body)
-	if f, ok := s.takeFault(r); ok {
-		s.serveFault(w, r, body, f, err)
-		return
-	}
-	s.serve(r, body, err).write(w, r)
+	id := s.record(r, body)
+	f := s.takeFault(r, id)
+	s.answer(w, r, id, f, func() *response { return s.process(r, body, err) })
 }
 
 // readBody reads the request body through the MaxBodyBytes limit.
@@ -54,8 +57,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 }
 
-// serve computes the answer to r, whose body was read with readErr.
-func (s *Store) serve(r *http.Request, body []byte, readErr error) *response {
+// process computes the store's answer to r, whose body was read with
+// readErr, applying a write and honouring its Idempotency-Key.
+func (s *Store) process(r *http.Request, body []byte, readErr error) *response {
 	if readErr != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(readErr, &tooBig) {
@@ -66,39 +70,26 @@ func (s *Store) serve(r *http.Request, body []byte, readErr error) *response {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		return s.get(r)
-	case http.MethodPost:
-		return s.post(r, body)
-	case http.MethodPut, http.MethodPatch, http.MethodDelete:
-		s.callBeforeWrite(r, body)
-		return s.write(r, body)
+	case http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost:
+		return s.idempotent(r, body)
 	}
 	resp := problemResponse(http.StatusMethodNotAllowed, codeMethod, r.Method+" is not supported")
 	resp.header.Set("Allow", "GET, HEAD, PUT, PATCH, DELETE, POST")
 	return resp
 }
 
-// write dispatches PUT, PATCH and DELETE.
+// write runs the write hook, then dispatches PUT, PATCH, POST and DELETE.
 func (s *Store) write(r *http.Request, body []byte) *response {
+	s.callWriteHook(r, body)
 	switch r.Method {
 	case http.MethodPut:
 		return s.put(r, body)
 	case http.MethodPatch:
 		return s.patch(r, body)
+	case http.MethodPost:
+		return s.create(r, body)
 	}
 	return s.delete(r)
-}
-
-// callBeforeWrite runs the BeforeWrite hook, if any, outside the lock.
-func (s *Store) callBeforeWrite(r *http.Request, body []byte) {
-	s.mu.Lock()
-	fn := s.beforeWrite
-	s.mu.Unlock()
-	if fn == nil {
-		return
-	}
-	r2 := r.Clone(r.Context())
-	r2.Body = io.NopCloser(bytes.NewReader(body))
-	fn(r2)
 }
 
 // get answers GET and HEAD, with 304 when If-None-Match matches.
@@ -172,7 +163,9 @@ func (s *Store) apply(p string, cur *resource, next map[string]any, status int) 
 	if cur == nil {
 		status = http.StatusCreated
 	}
-	return s.docResponse(status, r)
+	resp := s.docResponse(status, r)
+	resp.applied = true
+	return resp
 }
 
 // delete removes the resource at the request path.
@@ -189,5 +182,5 @@ func (s *Store) delete(r *http.Request) *response {
 	}
 	s.remove(p)
 	s.writes++
-	return &response{status: http.StatusNoContent, header: http.Header{}}
+	return &response{status: http.StatusNoContent, header: http.Header{}, applied: true}
 }

@@ -20,9 +20,7 @@ func TestMain(m *testing.M) {
 // newServer starts a server closed at the end of the test.
 func newServer(t *testing.T, opts ...occtest.Option) *occtest.Server {
 	t.Helper()
-	srv := occtest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
+	return occtest.New(t, opts...)
 }
 
 // send performs one request; hdr holds header name/value pairs. It returns

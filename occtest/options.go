@@ -42,6 +42,8 @@ type config struct {
 	currentInConflict  bool
 	unique             []string
 	transitions        []transitionRule
+
+	ignoreIdempotencyKeys bool
 }
 
 // transitionRule restricts how the value at pointer may change.
@@ -217,4 +219,15 @@ func checkPointer(p string) error {
 	}
 	_, err := jsonptr.Parse(p)
 	return err
+}
+
+// WithIdempotencyKeys makes the store honour the Idempotency-Key header of
+// writes when on is true (the default; see [Store.ServeHTTP]), and ignore it
+// entirely when false, as many servers do: every request is then processed
+// afresh, and a resent write applies again.
+func WithIdempotencyKeys(on bool) Option {
+	return optionFunc(func(c *config) error {
+		c.ignoreIdempotencyKeys = !on
+		return nil
+	})
 }

@@ -25,16 +25,17 @@ var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 type Store struct {
 	cfg config
 
-	mu          sync.Mutex
-	res         map[string]*resource
-	gone        map[string]int64 // last version of deleted resources
-	seq         map[string]int64 // last id handed out per POST collection
-	clock       time.Time
-	faults      []Fault
-	idem        map[string]*idemEntry
-	beforeWrite func(r *http.Request)
-	requests    []Request
-	writes      int
+	mu       sync.Mutex
+	res      map[string]*resource
+	gone     map[string]int64 // last version of deleted resources
+	seq      map[string]int64 // last id handed out per POST collection
+	clock    time.Time
+	faults   []Fault
+	chaos    *chaos
+	idem     map[string]*idemEntry
+	hook     writeHook
+	requests []Request
+	writes   int
 }
 
 // resource is one stored document with its version metadata.
@@ -98,11 +99,14 @@ func (s *Store) Get(path string) (doc []byte, etag string, ok bool) {
 }
 
 // Update is a competing writer: under the store's lock it decodes the
-// document at path (numbers as float64, as encoding/json does), calls fn to
-// modify it in place, and stores the result with a new version, even if fn
-// changed nothing. fn must not call methods of s. Uniqueness and transition
-// rules are not checked. It returns an error if there is no resource at path
-// or the modified document cannot be encoded.
+// document at path, calls fn to modify it in place, and stores the result
+// with a new version, even if fn changed nothing. Numbers reach fn as
+// [json.Number], so that every number fn leaves alone keeps its exact text
+// (12345678901234567890 stays as written); fn may store any value
+// encoding/json can encode, such as int, float64 or json.Number. fn must not
+// call methods of s. Uniqueness and transition rules are not checked. It
+// returns an error if there is no resource at path or the modified document
+// cannot be encoded.
 func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -110,8 +114,8 @@ func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 	if r == nil {
 		return fmt.Errorf("occtest: Update: no resource at %s", path)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(r.raw, &doc); err != nil {
+	doc, err := decodeObject(r.raw)
+	if err != nil {
 		return fmt.Errorf("occtest: Update %s: %w", path, err)
 	}
 	fn(doc)
@@ -127,17 +131,6 @@ func (s *Store) Update(path string, fn func(doc map[string]any)) error {
 		return fmt.Errorf("occtest: Update %s: %w", path, err)
 	}
 	return nil
-}
-
-// BeforeWrite registers fn to be called before each PUT, PATCH, POST or
-// DELETE is evaluated, outside the store's lock, so that a test can slip a
-// competing write ([Store.Set], [Store.Update]) in between the client's read
-// and its write. The request's body can be read again. A later call replaces
-// fn; nil removes it. fn may be called from several goroutines at once.
-func (s *Store) BeforeWrite(fn func(r *http.Request)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.beforeWrite = fn
 }
 
 // Writes returns how many writes the store has applied over HTTP: successful

@@ -39,7 +39,11 @@ func TestStoreSetGetUpdate(t *testing.T) {
 	doc, _, _ = st.Get("/a")
 	assert.Equal(t, byte('{'), doc[0], "Get returns a copy")
 
-	require.NoError(t, st.Update("/a", func(d map[string]any) { d["n"] = d["n"].(float64) + 1 }))
+	require.NoError(t, st.Update("/a", func(d map[string]any) {
+		n, err := d["n"].(json.Number).Int64() // numbers arrive as json.Number
+		require.NoError(t, err)
+		d["n"] = n + 1
+	}))
 	require.NoError(t, st.Update("/a", func(map[string]any) {}))
 	doc, etag, _ = st.Get("/a")
 	assert.Equal(t, `"3"`, etag, "Update bumps the version even without a change")

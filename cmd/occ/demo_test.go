@@ -32,7 +32,8 @@ func TestDemoScenarios(t *testing.T) {
 			`/title: base "Draft", mine "Plan B", theirs "Plan A"`,
 			`explicit data loss): {"body":"tbd","title":"Plan"}`,
 		},
-		"faults": {"Service Unavailable", "connection reset", "count 5 -> 6: incremented once"},
+		"faults": {"Service Unavailable", "connection reset", "count 5 -> 6, error <nil>",
+			"count 5 -> 6, error occ: outcome unknown"},
 	}
 	for _, s := range scenarios() {
 		t.Run(s.name, func(t *testing.T) {
