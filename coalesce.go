@@ -35,7 +35,8 @@ import (
 //     (see [ErrAmbiguous]): every caller in it gets the same outcome.
 //   - Only calls with the client's settings are batched: a call given any
 //     option but [WithStats] runs alone, so calls with different settings
-//     are never mixed. [Put], [Create] and [Get] are never batched.
+//     are never mixed. [Put], [Create], [Get] and [ModifyBytes] are never
+//     batched.
 //   - The batch after a successful one starts from the document that batch
 //     wrote, without reading it again; a stale start costs one conflict.
 //
@@ -268,8 +269,9 @@ func (c *Client) composite(batch []*caller) planner {
 			}
 			if out != nil {
 				next = out
-				acc = &doc{url: cur.url, raw: out, etag: cur.etag, lastModified: cur.lastModified,
-					field: cur.field, hasField: cur.hasField}
+				d := *cur // the same validators: the write is conditioned on cur
+				d.raw, d.parsed = out, nil
+				acc = &d
 			}
 		}
 		if next != nil && sameDocument(next, cur.raw) {

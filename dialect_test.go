@@ -21,13 +21,14 @@ type counterDoc struct {
 
 // raceClient is a client for racing writers: many attempts, a tiny backoff,
 // no retry budget.
+// raceClient returns a client for srv that makes one write a call (no
+// coalescing), so that a fake's write count proves each change landed once.
 func raceClient(t *testing.T, srv *httptest.Server, opts ...occ.Option) *occ.Client {
 	t.Helper()
 	base := []occ.Option{
 		occ.WithHTTPClient(srv.Client()),
-		occ.WithMaxAttempts(1000),
 		occ.WithBackoff(occ.Exponential(100*time.Microsecond, 2*time.Millisecond)),
-		occ.WithRetryBudgets(nil, nil),
+		occ.WithCoalescing(false),
 	}
 	c, err := occ.New(append(base, opts...)...)
 	require.NoError(t, err)
