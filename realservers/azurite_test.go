@@ -72,7 +72,7 @@ func testAzuriteBlob(t *testing.T, rt http.RoundTripper, base, sas string) {
 	mustDo(t, rt, http.MethodPut, base+"/occ?restype=container&"+sas, nil, nil, http.StatusCreated)
 	blobURL := base + "/occ/tally.json?" + sas
 	newBlobClient := func() *occ.Client {
-		return newClient(t, rt, append(untilDefaultsHold(), occ.WithHeader("x-ms-blob-type", "BlockBlob"))...)
+		return newClient(t, rt, occ.WithHeader("x-ms-blob-type", "BlockBlob"))
 	}
 	_, err := occ.Create(testContext(t), newBlobClient(), blobURL, tally{})
 	require.NoError(t, err)
@@ -116,7 +116,7 @@ func testAzuriteTable(t *testing.T, rt http.RoundTripper, base, sas string) {
 	mustDo(t, rt, http.MethodPost, base+"/Tables?"+sas, jsonHeader, []byte(`{"TableName":"occ"}`), http.StatusCreated)
 	entityURL := base + "/occ(PartitionKey='p',RowKey='r')?" + sas
 	newTableClient := func() *occ.Client {
-		return newClient(t, rt, append(untilDefaultsHold(), occ.WithVersionField("/odata.etag"), occ.WithVersionIfMatch(true))...)
+		return newClient(t, rt, occ.WithVersionField("/odata.etag"), occ.WithVersionIfMatch(true))
 	}
 	create := func(c *occ.Client) error {
 		_, err := occ.Create(testContext(t), c, base+"/occ?"+sas, tallyEntity{PartitionKey: "p", RowKey: "r"},

@@ -48,7 +48,7 @@ func TestEtcdV2(t *testing.T) {
 	t.Parallel()
 	rt := newTransport(t)
 	key := startEtcd(t, rt) + "/v2/keys/occ/tally"
-	newEtcdClient := func() *occ.Client { return newClient(t, rt, append(untilDefaultsHold(), occ.WithDialect(etcdV2))...) }
+	newEtcdClient := func() *occ.Client { return newClient(t, rt, occ.WithDialect(etcdV2)) }
 	_, err := occ.Create(testContext(t), newEtcdClient(), key, tally{})
 	require.NoError(t, err)
 

@@ -58,7 +58,7 @@ func TestFakeGCS(t *testing.T) {
 	mustDo(t, rt, http.MethodPost, base+"/storage/v1/b", http.Header{"Content-Type": {"application/json"}},
 		[]byte(`{"name":"occ"}`), http.StatusOK)
 	object := base + "/storage/v1/b/occ/o/tally.json?alt=media"
-	newGCSClient := func() *occ.Client { return newClient(t, rt, append(untilDefaultsHold(), occ.WithDialect(gcsMedia))...) }
+	newGCSClient := func() *occ.Client { return newClient(t, rt, occ.WithDialect(gcsMedia)) }
 	_, err := occ.Create(testContext(t), newGCSClient(), object, tally{})
 	require.NoError(t, err)
 

@@ -49,7 +49,7 @@ func TestLighttpdWebDAV(t *testing.T) {
 	rt := newTransport(t)
 	url := startLighttpd(t, rt) + "/tally.json"
 	mustDo(t, rt, http.MethodPut, url, nil, []byte(`{"n":0,"log":""}`), http.StatusCreated)
-	newDAVClient := func() *occ.Client { return newClient(t, rt, untilDefaultsHold()...) }
+	newDAVClient := func() *occ.Client { return newClient(t, rt) }
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newDAVClient)

@@ -89,7 +89,7 @@ func TestMinIO(t *testing.T) {
 	base := startMinIO(t, rt)
 	mustDo(t, rt, http.MethodPut, base+"/occ", nil, nil, http.StatusOK)
 	url := base + "/occ/tally.json"
-	newS3Client := func() *occ.Client { return newClient(t, rt, untilDefaultsHold()...) }
+	newS3Client := func() *occ.Client { return newClient(t, rt) }
 	_, err := occ.Create(testContext(t), newS3Client(), url, tally{})
 	require.NoError(t, err)
 

@@ -38,7 +38,7 @@ func TestPouchDB(t *testing.T) {
 	json := http.Header{"Content-Type": {"application/json"}}
 	mustDo(t, rt, http.MethodPut, db+"/tally", json, []byte(`{"n":0,"log":""}`), http.StatusCreated)
 	newPouchClient := func() *occ.Client {
-		return newClient(t, rt, append(untilDefaultsHold(), occ.WithVersionField("/_rev"))...)
+		return newClient(t, rt, occ.WithVersionField("/_rev"))
 	}
 
 	t.Run("race", func(t *testing.T) {

@@ -103,7 +103,7 @@ func TestRadicale(t *testing.T) {
 	card := book + "tally.vcf"
 	mustDo(t, rt, http.MethodPut, card, http.Header{"Content-Type": {"text/vcard"}, "If-None-Match": {"*"}},
 		vcard("tally", tally{}), http.StatusCreated)
-	newDAVClient := func() *occ.Client { return newClient(t, rt, untilDefaultsHold()...) }
+	newDAVClient := func() *occ.Client { return newClient(t, rt) }
 
 	t.Run("race", func(t *testing.T) {
 		cs := writerClients(newDAVClient)
