@@ -35,11 +35,11 @@ func (v *tally) add(id string) {
 }
 
 // race runs writers goroutines, each making increments calls of inc with its
-// own writer number, a change id unique to the call and an option that
-// records the call's stats, and fails t on any error. Each writer should use
-// a client of its own, as separate processes would. It logs how many
-// attempts the changes took.
-func race(t *testing.T, inc func(ctx context.Context, w int, id string, st occ.CallOption) error) {
+// own writer number, a change id unique to the call (round, the writer
+// number, a dot, the change number) and an option that records the call's
+// stats, and fails t on any error. It logs how many attempts the changes
+// took.
+func race(t *testing.T, round string, inc func(ctx context.Context, w int, id string, st occ.CallOption) error) {
 	t.Helper()
 	ctx := testContext(t)
 	var wg sync.WaitGroup
@@ -49,7 +49,7 @@ func race(t *testing.T, inc func(ctx context.Context, w int, id string, st occ.C
 		wg.Go(func() {
 			for i := range increments {
 				st := &stats[w*increments+i]
-				if err := inc(ctx, w, fmt.Sprintf("w%d.%d", w, i), occ.WithStats(st)); err != nil {
+				if err := inc(ctx, w, fmt.Sprintf("%s%d.%d", round, w, i), occ.WithStats(st)); err != nil {
 					errs <- fmt.Errorf("writer %d, change %d: %w", w, i, err)
 				}
 			}
@@ -76,38 +76,60 @@ func logAttempts(t *testing.T, stats []occ.Stats) {
 		all += st.Attempts
 		most = max(most, st.Attempts)
 	}
-	t.Logf("%d changes took %d attempts, at most %d for one change", len(stats), all, most)
+	t.Logf("%d changes took %d attempts (as their Stats count them), at most %d for one change", len(stats), all, most)
 }
 
 // first returns at most n of errs.
 func first(errs []error, n int) []error { return errs[:min(n, len(errs))] }
 
-// assertTally checks the document the race left: every change applied
-// exactly once.
-func assertTally(t *testing.T, v tally) {
-	t.Helper()
-	lost, doubled := tallyFaults(v)
-	assert.Empty(t, lost, "lost changes")
-	assert.Empty(t, doubled, "doubled changes")
-	assert.Len(t, strings.Fields(v.Log), writers*increments, "changes in the log")
-	assert.Equal(t, writers*increments, v.N, "count")
+// The rounds of changes: each writer with a client of its own, as separate
+// processes would; all writers sharing one client, whose concurrent Modify
+// calls may share a write (coalescing).
+const (
+	ownClients = "w"
+	oneClient  = "s"
+)
+
+// raceRounds are the races every server gets, in this order, on one
+// document.
+var raceRounds = []struct {
+	name    string
+	id      string // the round's change ids start with it
+	clients func(func() *occ.Client) []*occ.Client
+	done    []string // the rounds the document holds after this one
+}{
+	{"race", ownClients, writerClients, []string{ownClients}},
+	{"race, one client", oneClient, sharedClient, []string{ownClients, oneClient}},
 }
 
-// tallyFaults returns the race's changes missing from v's log, and those
-// in it more than once.
-func tallyFaults(v tally) (lost, doubled []string) {
+// assertTally checks the document left by the races of rounds: every change
+// applied exactly once.
+func assertTally(t *testing.T, v tally, rounds ...string) {
+	t.Helper()
+	lost, doubled := tallyFaults(v, rounds...)
+	assert.Empty(t, lost, "lost changes")
+	assert.Empty(t, doubled, "doubled changes")
+	assert.Len(t, strings.Fields(v.Log), len(rounds)*writers*increments, "changes in the log")
+	assert.Equal(t, len(rounds)*writers*increments, v.N, "count")
+}
+
+// tallyFaults returns the changes of the races of rounds missing from v's
+// log, and those in it more than once.
+func tallyFaults(v tally, rounds ...string) (lost, doubled []string) {
 	seen := map[string]int{}
 	for _, id := range strings.Fields(v.Log) {
 		seen[id]++
 	}
-	for w := range writers {
-		for i := range increments {
-			switch id := fmt.Sprintf("w%d.%d", w, i); seen[id] {
-			case 0:
-				lost = append(lost, id)
-			case 1:
-			default:
-				doubled = append(doubled, id)
+	for _, r := range rounds {
+		for w := range writers {
+			for i := range increments {
+				switch id := fmt.Sprintf("%s%d.%d", r, w, i); seen[id] {
+				case 0:
+					lost = append(lost, id)
+				case 1:
+				default:
+					doubled = append(doubled, id)
+				}
 			}
 		}
 	}
@@ -119,6 +141,16 @@ func writerClients(mk func() *occ.Client) []*occ.Client {
 	cs := make([]*occ.Client, writers)
 	for i := range cs {
 		cs[i] = mk()
+	}
+	return cs
+}
+
+// sharedClient returns one occ client, made by mk, for every writer.
+func sharedClient(mk func() *occ.Client) []*occ.Client {
+	c := mk()
+	cs := make([]*occ.Client, writers)
+	for i := range cs {
+		cs[i] = c
 	}
 	return cs
 }

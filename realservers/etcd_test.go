@@ -52,18 +52,20 @@ func TestEtcdV2(t *testing.T) {
 	_, err := occ.Create(testContext(t), newEtcdClient(), key, tally{})
 	require.NoError(t, err)
 
-	t.Run("race", func(t *testing.T) {
-		cs := writerClients(newEtcdClient)
-		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
-			_, err := occ.Modify(ctx, cs[w], key, func(v *tally) error { v.add(id); return nil }, st)
-			return err
+	for _, round := range raceRounds {
+		t.Run(round.name, func(t *testing.T) {
+			cs := round.clients(newEtcdClient)
+			race(t, round.id, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+				_, err := occ.Modify(ctx, cs[w], key, func(v *tally) error { v.add(id); return nil }, st)
+				return err
+			})
+			var env struct{ Node struct{ Value string } }
+			require.NoError(t, json.Unmarshal(mustDo(t, rt, http.MethodGet, key, nil, nil, http.StatusOK), &env))
+			var v tally
+			require.NoError(t, json.Unmarshal([]byte(env.Node.Value), &v))
+			assertTally(t, v, round.done...)
 		})
-		var env struct{ Node struct{ Value string } }
-		require.NoError(t, json.Unmarshal(mustDo(t, rt, http.MethodGet, key, nil, nil, http.StatusOK), &env))
-		var v tally
-		require.NoError(t, json.Unmarshal([]byte(env.Node.Value), &v))
-		assertTally(t, v)
-	})
+	}
 
 	t.Run("duplicate create", func(t *testing.T) {
 		_, err := occ.Create(testContext(t), newEtcdClient(), key, tally{})

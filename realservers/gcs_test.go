@@ -62,14 +62,16 @@ func TestFakeGCS(t *testing.T) {
 	_, err := occ.Create(testContext(t), newGCSClient(), object, tally{})
 	require.NoError(t, err)
 
-	t.Run("race", func(t *testing.T) {
-		cs := writerClients(newGCSClient)
-		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
-			_, err := occ.Modify(ctx, cs[w], object, func(v *tally) error { v.add(id); return nil }, st)
-			return err
+	for _, round := range raceRounds {
+		t.Run(round.name, func(t *testing.T) {
+			cs := round.clients(newGCSClient)
+			race(t, round.id, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+				_, err := occ.Modify(ctx, cs[w], object, func(v *tally) error { v.add(id); return nil }, st)
+				return err
+			})
+			assertTally(t, getTally(t, rt, object), round.done...)
 		})
-		assertTally(t, getTally(t, rt, object))
-	})
+	}
 
 	t.Run("duplicate create", func(t *testing.T) {
 		_, err := occ.Create(testContext(t), newGCSClient(), object, tally{})

@@ -43,18 +43,22 @@ func TestParseVCard(t *testing.T) {
 func TestTallyFaults(t *testing.T) {
 	t.Parallel()
 	var full tally
-	for w := range writers {
-		for i := range increments {
-			full.add(fmt.Sprintf("w%d.%d", w, i))
+	for _, r := range []string{ownClients, oneClient} {
+		for w := range writers {
+			for i := range increments {
+				full.add(fmt.Sprintf("%s%d.%d", r, w, i))
+			}
 		}
 	}
-	lost, doubled := tallyFaults(full)
+	lost, doubled := tallyFaults(full, ownClients, oneClient)
 	assert.Empty(t, lost)
 	assert.Empty(t, doubled)
+	lost, _ = tallyFaults(full, ownClients, oneClient, "x")
+	assert.Len(t, lost, writers*increments, "a round that did not run is lost whole")
 
 	swapped := full
-	swapped.Log = strings.Replace(full.Log, "w3.4", "w3.5", 1) // count still 400
-	lost, doubled = tallyFaults(swapped)
-	assert.Equal(t, []string{"w3.4"}, lost)
-	assert.Equal(t, []string{"w3.5"}, doubled)
+	swapped.Log = strings.Replace(full.Log, "s3.4", "s3.5", 1) // count still 800
+	lost, doubled = tallyFaults(swapped, ownClients, oneClient)
+	assert.Equal(t, []string{"s3.4"}, lost)
+	assert.Equal(t, []string{"s3.5"}, doubled)
 }

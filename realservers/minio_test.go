@@ -93,14 +93,16 @@ func TestMinIO(t *testing.T) {
 	_, err := occ.Create(testContext(t), newS3Client(), url, tally{})
 	require.NoError(t, err)
 
-	t.Run("race", func(t *testing.T) {
-		cs := writerClients(newS3Client)
-		race(t, func(ctx context.Context, w int, id string, st occ.CallOption) error {
-			_, err := occ.Modify(ctx, cs[w], url, func(v *tally) error { v.add(id); return nil }, st)
-			return err
+	for _, round := range raceRounds {
+		t.Run(round.name, func(t *testing.T) {
+			cs := round.clients(newS3Client)
+			race(t, round.id, func(ctx context.Context, w int, id string, st occ.CallOption) error {
+				_, err := occ.Modify(ctx, cs[w], url, func(v *tally) error { v.add(id); return nil }, st)
+				return err
+			})
+			assertTally(t, getTally(t, rt, url), round.done...)
 		})
-		assertTally(t, getTally(t, rt, url))
-	})
+	}
 
 	t.Run("duplicate create", func(t *testing.T) {
 		_, err := occ.Create(testContext(t), newS3Client(), url, tally{})
