@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrAmbiguous is returned, inside an [*AmbiguousError], when a write may
@@ -46,7 +47,7 @@ type AmbiguousError struct {
 func (e *AmbiguousError) Error() string {
 	msg := fmt.Sprintf("%v (Idempotency-Key %s, %d attempts)", ErrAmbiguous, e.Key, e.Attempts)
 	if e.Err != nil {
-		msg += ": " + e.Err.Error()
+		msg += ": " + strings.TrimPrefix(e.Err.Error(), "occ: ")
 	}
 	return msg
 }

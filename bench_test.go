@@ -63,16 +63,22 @@ func BenchmarkModify(b *testing.B) {
 			}
 		}
 	})
-	b.Run("impl=occ", func(b *testing.B) {
-		c, err := New(WithHTTPClient(hc))
-		if err != nil {
-			b.Fatal(err)
+	for _, coalesce := range []bool{true, false} {
+		name := "impl=occ"
+		if !coalesce {
+			name = "impl=occ-uncoalesced"
 		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := Modify(ctx, c, srv.URL, incr); err != nil {
+		b.Run(name, func(b *testing.B) {
+			c, err := New(WithHTTPClient(hc), WithCoalescing(coalesce))
+			if err != nil {
 				b.Fatal(err)
 			}
-		}
-	})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Modify(ctx, c, srv.URL, incr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -70,7 +70,9 @@ const (
 // and transient backoff from 200 ms to 10 s (both full jitter), 4 transient
 // retries, Retry-After honoured up to a minute, retry budgets of 100 tokens
 // earning 0.2 a call, documents up to 32 MiB, three-way merge for [Put], and
-// no logging. It returns an error when an option is invalid.
+// no logging. It returns an error matching [ErrInvalidArgument] when an
+// option is invalid, a [ThreeWay] merger built with an invalid option
+// included.
 func New(opts ...Option) (*Client, error) {
 	conflictBudget, _ := NewBudget(100, 0.2)
 	transientBudget, _ := NewBudget(100, 0.2)
@@ -85,6 +87,9 @@ func New(opts ...Option) (*Client, error) {
 		transientBudget:  transientBudget,
 	}
 	for _, o := range opts {
+		if o == nil {
+			return nil, argError("New", "nil Option")
+		}
 		if err := o.applyClient(c); err != nil {
 			return nil, err
 		}
@@ -99,11 +104,16 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// callSettings returns the client's defaults changed by opts.
+// callSettings returns the client's defaults changed by opts, with a fresh
+// record of stats.
 func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 	s := c.defaults
 	s.header = s.header.Clone()
+	s.stats = &statsRef{}
 	for _, o := range opts {
+		if o == nil {
+			return nil, argError("CallOption", "nil CallOption")
+		}
 		if err := o.applyCall(&s); err != nil {
 			return nil, err
 		}
@@ -120,8 +130,13 @@ func (c *Client) callSettings(opts []CallOption) (*settings, error) {
 // A 409, 412 or 428 answer comes back as a nil response and a
 // [*ConflictError], with the body read, drained and closed. Any other answer
 // is returned as is, and the caller closes its body. Do is for callers that
-// run their own loop; [Modify] and [Put] run it for you.
+// run their own loop; [Modify] and [Put] run it for you. Do is no
+// operation: it calls [Hooks.OnRequest], [Hooks.OnResponse],
+// [Hooks.OnConflict] and [Hooks.OnRetry], never OnStart or OnEnd.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	if c == nil || req == nil {
+		return nil, argError("Do", "nil *Client or *http.Request")
+	}
 	rreq, err := retryablehttp.FromRequest(req)
 	if req.Body != nil {
 		req.Body.Close() // buffered: closed as net/http would
@@ -150,7 +165,7 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, fmt.Errorf("%w: %w", c.redactError(err), newStatusError(resp, &c.errs))
+		return nil, wrap(c.redactError(err), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))

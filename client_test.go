@@ -391,18 +391,18 @@ func TestHooksAndLoggingNeverShowCredentials(t *testing.T) {
 	api := newFakeAPI(`{"name":"a","count":1}`)
 	api.then(api.pass, reply(412, ``))
 	var logs bytes.Buffer
-	var attempts, conflicts, retries int
+	var requests, conflicts, retries int
 	c := memClient(t, api,
 		WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithHooks(Hooks{
-			OnAttempt:  func(_ context.Context, a Attempt) { attempts++; assert.Equal(t, "http://api.test/items/1", a.URL) },
+			OnRequest:  func(_ context.Context, r Request) { requests++; assert.Equal(t, "http://api.test/items/1", r.URL) },
 			OnConflict: func(_ context.Context, ce *ConflictError) { conflicts++; assert.Equal(t, 412, ce.StatusCode) },
 			OnRetry:    func(_ context.Context, r Retry) { retries++; assert.Equal(t, "conflict", r.Reason) },
 		}))
 	url := "http://user:pw-secret@api.test/items/1?token=secret-token"
 	_, err := Modify(context.Background(), c, url, incr, WithHeader("Authorization", "Bearer secret-bearer"))
 	require.NoError(t, err)
-	assert.Equal(t, 4, attempts, "GET, PUT, GET, PUT")
+	assert.Equal(t, 4, requests, "GET, PUT, GET, PUT")
 	assert.Equal(t, 1, conflicts)
 	assert.Equal(t, 1, retries)
 	assert.NotEmpty(t, logs.String())

@@ -102,7 +102,7 @@ type callerResult struct {
 func (c *Client) coalesced(ctx context.Context, url string, plan planner, s *settings) (*doc, error, bool) {
 	m := &caller{ctx: ctx, plan: plan, s: s, done: make(chan callerResult, 1)}
 	if c.batches.join(url, m) {
-		go c.lead(url)
+		c.leadFirst(url) // the first batch holds m: write it on this goroutine
 	}
 	select {
 	case r := <-m.done:
@@ -209,6 +209,20 @@ func (co *coalescer) plannable(batch []*caller) []*caller {
 	return live
 }
 
+// leadFirst writes the first batch of a group on the caller's goroutine,
+// so that an uncontended call costs no other goroutine, and hands the
+// batches that queued meanwhile to a goroutine of their own.
+func (c *Client) leadFirst(url string) {
+	batch, last := c.batches.take(url)
+	c.commit(url, batch, last)
+	if batch, last = c.batches.take(url); batch != nil {
+		go func() {
+			c.commit(url, batch, last)
+			c.lead(url)
+		}()
+	}
+}
+
 // lead writes the batches of url until none is waiting.
 func (c *Client) lead(url string) {
 	for {
@@ -222,26 +236,52 @@ func (c *Client) lead(url string) {
 
 // commit makes one batch's write and answers its calls.
 func (c *Client) commit(url string, batch []*caller, last *doc) {
+	if len(batch) == 1 {
+		c.commitOne(url, batch[0], last)
+		return
+	}
 	ctx, cancel := batchContext(batch)
 	defer cancel()
-	s := batchSettings(batch)
+	d, err := c.change1(ctx, url, c.composite(batch), batchSettings(batch), last)
+	r := callerResult{doc: d, err: err, solo: err != nil && splittable(err)}
+	for _, m := range batch {
+		c.batches.answer(m, r)
+	}
+}
+
+// commitOne is commit for a batch of one call: the call's own context,
+// settings and change, with none of a batch's bookkeeping.
+func (c *Client) commitOne(url string, m *caller, last *doc) {
+	c.batches.plannable([]*caller{m})
+	d, err := c.change1(m.ctx, url, func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
+		return planSafely(ctx, m, cur, attempt)
+	}, m.s, last)
+	var p *changePanic
+	if errors.As(err, &p) {
+		c.batches.answer(m, callerResult{panicked: p.value})
+		return
+	}
+	c.batches.answer(m, callerResult{doc: d, err: err})
+}
+
+// change1 runs the conflict loop for one write of a group, from last when
+// the group's previous write left a state to start from, and keeps the
+// state this one leaves for the next.
+func (c *Client) change1(ctx context.Context, url string, plan planner, s *settings, last *doc) (*doc, error) {
 	cur, err := last, error(nil)
 	if cur == nil {
 		cur, err = c.read(ctx, url, s)
 	}
 	var d *doc
 	if err == nil {
-		d, err = c.run(ctx, cur, c.composite(batch), s)
+		d, err = c.run(ctx, cur, plan, s)
 	}
 	var next *doc
 	if err == nil && startsWrite(d, s) {
 		next = d
 	}
 	c.batches.remember(url, next)
-	r := callerResult{doc: d, err: err, solo: err != nil && splittable(err) && len(batch) > 1}
-	for _, m := range batch {
-		c.batches.answer(m, r)
-	}
+	return d, err
 }
 
 // startsWrite reports whether a write can be conditioned on d.
@@ -347,11 +387,9 @@ func latestDeadline(batch []*caller) (time.Time, bool) {
 // every call of the batch, recording into each call's stats.
 func batchSettings(batch []*caller) *settings {
 	s := *batch[0].s
-	fan := &statsRef{}
+	fan := &statsRef{fan: make([]*statsRef, 0, len(batch))}
 	for _, m := range batch {
-		if m.s.stats != nil {
-			fan.fan = append(fan.fan, m.s.stats)
-		}
+		fan.fan = append(fan.fan, m.s.stats)
 	}
 	s.stats = fan
 	return &s

@@ -39,6 +39,13 @@
 // request is safe to replay. Client-wide retry budgets keep a hot resource or
 // an outage from turning into a retry storm.
 //
+// Every configuration error, a [ThreeWay] merger's included, is reported by
+// [New] or by the call given the option, before any request is sent, as an
+// error matching [ErrInvalidArgument]. [WithHooks] reports each operation's
+// start and end, every request, conflict and retry, for metrics and
+// tracing; the module github.com/occ-go/occ/otel builds OpenTelemetry spans
+// and metrics on them.
+//
 // The package occtest serves an in-memory versioned resource store, like
 // net/http/httptest, for tests of code that uses occ.
 package occ

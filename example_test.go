@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/occ-go/occ"
 	"github.com/occ-go/occ/occtest"
@@ -25,11 +24,8 @@ func Example() {
 	srv := occtest.NewServer()
 	defer srv.Close()
 	_ = srv.Set("/orders/42", []byte(`{"status":"new","tags":[],"total":120}`))
-	var once sync.Once
-	srv.BeforeWrite(func(*http.Request) {
-		once.Do(func() { // someone else's write, just before ours
-			_ = srv.Update("/orders/42", func(doc map[string]any) { doc["status"] = "paid" })
-		})
+	srv.BeforeNextWrite(func(*http.Request) { // someone else's write, just before ours
+		_ = srv.Update("/orders/42", func(doc map[string]any) { doc["status"] = "paid" })
 	})
 
 	c, err := occ.New(occ.WithHTTPClient(srv.Client()))

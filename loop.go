@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
@@ -39,7 +40,7 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 	}
 	if !json.Valid(body) {
 		_, err := decodeJSON(body)
-		return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+		return nil, err
 	}
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
@@ -141,8 +142,9 @@ func (c *Client) rereadAfter(ctx context.Context, retry int, err error, s *setti
 		return false
 	}
 	s.stats.add(func(st *Stats) { st.TransientRetries++ })
-	c.logRetry(ctx, "transient", retry, nil, err)
-	return sleep(ctx, c.transientBackoff.Backoff(retry)) == nil
+	d := c.transientBackoff.Backoff(retry)
+	c.noteRetry(ctx, Retry{Reason: "transient", Resend: retry, Wait: d, Err: err})
+	return sleep(ctx, d) == nil
 }
 
 // outcome is what one write came to, with what is known of its fate.
@@ -213,7 +215,7 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
+	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
 // encodeWrite renders the write of next over cur as the call's write mode
@@ -250,7 +252,7 @@ func withPatchVersion(patch []byte, cur *doc, s *settings) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(applyChange(tree, s.versionField, change{value: cur.field}))
+	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
 // withVersionTest puts a test of the version field first in a JSON Patch.
@@ -389,7 +391,7 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls 
 	case !ce.Retryable():
 		return ce
 	case s.maxAttempts > 0 && attempt >= s.maxAttempts:
-		return fmt.Errorf("%w: %w", ErrAttemptsExhausted, ce)
+		return wrap(ErrAttemptsExhausted, ce)
 	}
 	if ce.Kind == KindBusy {
 		if err := c.charge(stalls, ce); err != nil {
@@ -398,14 +400,14 @@ func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls 
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
-		return fmt.Errorf("occ: server asked to wait %v, more than the %v allowed: %w", d, c.maxRetryAfter, ce)
+		return wrap(fmt.Errorf("occ: server asked to wait %v, more than the %v allowed", d, c.maxRetryAfter), ce)
 	}
 	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
 		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
-	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce})
+	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce, Status: ce.StatusCode})
 	if err := sleep(ctx, d); err != nil {
-		return fmt.Errorf("%w: %w", err, ce)
+		return wrap(err, ce)
 	}
 	return nil
 }
@@ -416,9 +418,9 @@ func (c *Client) charge(stalls *int, ce *ConflictError) error {
 	*stalls++
 	switch {
 	case *stalls > maxStalls:
-		return fmt.Errorf("%w: %d retries without progress: %w", ErrAttemptsExhausted, maxStalls, ce)
+		return wrap(fmt.Errorf("%w: %d retries without progress", ErrAttemptsExhausted, maxStalls), ce)
 	case !c.conflictBudget.withdraw():
-		return fmt.Errorf("%w: %w", ErrBudgetExhausted, ce)
+		return wrap(ErrBudgetExhausted, ce)
 	}
 	return nil
 }
@@ -465,22 +467,11 @@ func landed(cur *doc, next []byte, fresh *doc) bool {
 	if err != nil {
 		return false
 	}
-	for _, ch := range diffValues(cur.tree(), to, nil, nil) {
-		got, ok := jsonptr.Lookup(fresh.tree(), ch.path)
-		if ch.remove == ok || (!ch.remove && !deepEqual(got, ch.value)) {
+	for _, ch := range jsonmerge.Diff(cur.tree(), to) {
+		got, ok := jsonptr.Lookup(fresh.tree(), ch.Path)
+		if ch.Remove == ok || (!ch.Remove && !deepEqual(got, ch.Value)) {
 			return false
 		}
 	}
 	return true
-}
-
-// sameDocument reports whether two valid JSON documents are semantically
-// equal.
-func sameDocument(a, b []byte) bool {
-	ca, err := compactJSON(a)
-	if err != nil {
-		return false
-	}
-	cb, err := compactJSON(b)
-	return err == nil && jsonEqual(ca.doc, cb.doc)
 }

@@ -1,14 +1,14 @@
 package occ
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
+
+	"github.com/occ-go/occ/internal/jsonmerge"
 )
 
 // FuzzThreeWay checks that the merge never panics, returns valid compact
@@ -64,7 +64,7 @@ func checkFuzzMerge(t *testing.T, m Merger, base, mine, theirs []byte) {
 		t.Fatalf("untyped error: %v", err)
 	}
 	out, err = m.Merge(ctx, base, mine, base)
-	if err != nil || !jsonEqual(compactOrNil(out), compactOrNil(mine)) {
+	if err != nil || !jsonmerge.Equal(out, mine) {
 		t.Fatalf("merge(base, mine, base) = %q, %v; want mine %q", out, err, mine)
 	}
 }
@@ -78,50 +78,4 @@ func tooDeep(docs ...[]byte) bool {
 		}
 	}
 	return false
-}
-
-func compactOrNil(b []byte) []byte {
-	out, err := compactJSON(b)
-	if err != nil {
-		return nil
-	}
-	return out.doc
-}
-
-// FuzzScanJSON checks the merge's validator against encoding/json: the same
-// verdict, and the same compact form.
-func FuzzScanJSON(f *testing.F) {
-	for _, s := range scanSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		checkScan(t, b)
-	})
-}
-
-func checkScan(t *testing.T, b []byte) {
-	t.Helper()
-	_, _, err := scanJSON(b)
-	if want := json.Valid(b); (err == nil) != want {
-		t.Fatalf("scanJSON(%q) error %v, json.Valid %v", b, err, want)
-	}
-	if err != nil {
-		return
-	}
-	var want bytes.Buffer
-	if err := json.Compact(&want, b); err != nil {
-		t.Fatal(err)
-	}
-	got, err := compactJSON(b)
-	if err != nil || !bytes.Equal(got.doc, want.Bytes()) {
-		t.Fatalf("compactJSON(%q) = %q, %v; want %q", b, got.doc, err, want.Bytes())
-	}
-	if got.members != nil && !reflect.DeepEqual(got.members, appendMembers(nil, got.doc)) {
-		t.Fatalf("compactJSON(%q) members %q, want %q", b, got.members, appendMembers(nil, got.doc))
-	}
-	for _, s := range got.spans {
-		if e := skipComposite(got.doc, int(s.open)); int(s.end) != e {
-			t.Fatalf("compactJSON(%q): container at %d ends at %d, recorded %d", b, s.open, e, s.end)
-		}
-	}
 }

@@ -1,9 +1,11 @@
 package occ
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
-	"github.com/occ-go/occ/internal/jsonptr"
+	"github.com/occ-go/occ/internal/jsonmerge"
 )
 
 // ThreeWayOption configures [ThreeWay]. Options apply in order; where two
@@ -19,27 +21,40 @@ func (f threeWayOption) applyThreeWay(tw *threeWay) { f(tw) }
 
 var _ ThreeWayOption = threeWayOption(nil)
 
-// side says which document a tie-break keeps.
-type side uint8
-
-const (
-	sideNone   side = iota // report the conflict
-	sideMine               // keep mine's value
-	sideTheirs             // keep theirs' value
-)
-
-// optNode is one JSON Pointer token in the tree of per-path settings.
-type optNode struct {
-	children map[string]*optNode
-	prefer   side   // sideNone: inherit the parent's
-	arrayKey string // non-empty: merge this array element by element
-}
-
 // threeWay is the [Merger] that [ThreeWay] returns. It is immutable once
 // built, so safe for concurrent use.
 type threeWay struct {
-	root optNode
+	opts jsonmerge.Options
 	err  error // the first invalid option, returned by every Merge
+}
+
+var _ Merger = (*threeWay)(nil)
+
+// Merge merges base, mine and theirs; see [ThreeWay].
+func (tw *threeWay) Merge(ctx context.Context, base, mine, theirs []byte) ([]byte, error) {
+	if tw.err != nil {
+		return nil, tw.err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, conflicts, err := jsonmerge.Merge(&tw.opts, base, mine, theirs)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMergeInput, err)
+	case conflicts != nil:
+		return nil, &MergeConflictError{Conflicts: pathConflicts(conflicts)}
+	}
+	return out, nil
+}
+
+// pathConflicts converts the engine's conflicts.
+func pathConflicts(cs []jsonmerge.Conflict) []PathConflict {
+	out := make([]PathConflict, len(cs))
+	for i, c := range cs {
+		out[i] = PathConflict(c)
+	}
+	return out
 }
 
 // PreferMine makes [ThreeWay] resolve every conflict by keeping mine's value
@@ -56,23 +71,19 @@ func PreferTheirs() ThreeWayOption { return PreferTheirsAt("") }
 // by keeping mine's value. pointer is an RFC 6901 JSON Pointer ("" is the
 // whole document); inside an array merged with [MergeArraysByKey] the token
 // "*" stands for every element. The setting at the longest pointer that
-// covers a path wins. An invalid pointer makes every Merge fail with
-// [ErrInvalidMergeOption].
+// covers a path wins. An invalid pointer makes [WithMerger] fail, and every
+// Merge, with [ErrInvalidMergeOption].
 func PreferMineAt(pointer string) ThreeWayOption {
-	return preferAt(pointer, sideMine)
+	return preferAt(pointer, jsonmerge.SideMine)
 }
 
 // PreferTheirsAt is [PreferMineAt] keeping theirs' value.
 func PreferTheirsAt(pointer string) ThreeWayOption {
-	return preferAt(pointer, sideTheirs)
+	return preferAt(pointer, jsonmerge.SideTheirs)
 }
 
-func preferAt(pointer string, s side) ThreeWayOption {
-	return threeWayOption(func(tw *threeWay) {
-		if n := tw.node(pointer); n != nil {
-			n.prefer = s
-		}
-	})
+func preferAt(pointer string, s jsonmerge.Side) ThreeWayOption {
+	return threeWayOption(func(tw *threeWay) { tw.opts.Prefer(pointer, s) })
 }
 
 // MergeArraysByKey makes [ThreeWay] merge the array at pointer element by
@@ -89,17 +100,13 @@ func preferAt(pointer string, s side) ThreeWayOption {
 // pointer is an RFC 6901 JSON Pointer; inside an array merged by key the
 // token "*" stands for every element, as in "/orders/*/lines". By default
 // arrays are atomic: replaced whole, and a conflict when both sides changed
-// one. An invalid pointer makes every Merge fail with
+// one. An invalid pointer makes [WithMerger] fail, and every Merge, with
 // [ErrInvalidMergeOption].
 func MergeArraysByKey(pointer, key string) ThreeWayOption {
 	if key == "" {
 		key = "id"
 	}
-	return threeWayOption(func(tw *threeWay) {
-		if n := tw.node(pointer); n != nil {
-			n.arrayKey = key
-		}
-	})
+	return threeWayOption(func(tw *threeWay) { tw.opts.ArraysByKey(pointer, key) })
 }
 
 // ThreeWay returns a field-level three-way [Merger]. Every edit of mine and
@@ -116,72 +123,24 @@ func MergeArraysByKey(pointer, key string) ThreeWayOption {
 // changed, Merge returns a [*MergeConflictError] listing every such JSON
 // Pointer with its base, mine and theirs values, unless a tie-break option
 // ([PreferMine], [PreferTheirs], [PreferMineAt], [PreferTheirsAt]) resolves
-// it. Invalid JSON input gives an error matching [ErrInvalidMergeInput]; an
-// invalid option one matching [ErrInvalidMergeOption]; a done context its
-// error.
+// it. Invalid JSON input gives an error matching [ErrInvalidMergeInput]; a
+// done context its error. An invalid option (a malformed pointer, a nil
+// option) makes every Merge fail with [ErrInvalidMergeOption], and
+// [WithMerger] too, so that [New], or the call given the merger, reports it
+// before any request is sent.
 //
 // The returned Merger is safe for concurrent use.
 func ThreeWay(opts ...ThreeWayOption) Merger {
 	tw := &threeWay{}
 	for _, o := range opts {
 		if o == nil {
-			tw.fail(fmt.Errorf("occ: ThreeWay: nil option: %w", ErrInvalidMergeOption))
+			tw.opts.Fail(errors.New("ThreeWay: nil option"))
 			continue
 		}
 		o.applyThreeWay(tw)
 	}
+	if err := tw.opts.Err(); err != nil {
+		tw.err = fmt.Errorf("%w: %w", ErrInvalidMergeOption, err)
+	}
 	return tw
-}
-
-// node returns the settings node at pointer, creating it and its parents. It
-// records an error and returns nil when pointer is malformed.
-func (tw *threeWay) node(pointer string) *optNode {
-	tokens, err := splitMergePointer(pointer)
-	if err != nil {
-		tw.fail(err)
-		return nil
-	}
-	n := &tw.root
-	for _, t := range tokens {
-		c := n.children[t]
-		if c == nil {
-			c = &optNode{}
-			if n.children == nil {
-				n.children = map[string]*optNode{}
-			}
-			n.children[t] = c
-		}
-		n = c
-	}
-	return n
-}
-
-// fail records err unless an earlier option failed.
-func (tw *threeWay) fail(err error) {
-	if tw.err == nil {
-		tw.err = err
-	}
-}
-
-// splitMergePointer splits an RFC 6901 JSON Pointer into unescaped tokens,
-// rejecting a missing leading slash and any "~" not followed by 0 or 1.
-func splitMergePointer(p string) ([]string, error) {
-	tokens, err := jsonptr.Parse(p)
-	if err != nil {
-		return nil, fmt.Errorf("occ: %w: %w", ErrInvalidMergeOption, err)
-	}
-	return tokens, nil
-}
-
-// child returns the settings node for the member or element named name under
-// n, and the tie-break in force there given the parent's.
-func (n *optNode) child(name string, prefer side) (*optNode, side) {
-	if n == nil {
-		return nil, prefer
-	}
-	c := n.children[name]
-	if c != nil && c.prefer != sideNone {
-		prefer = c.prefer
-	}
-	return c, prefer
 }

@@ -1,7 +1,9 @@
 package occ
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -33,9 +35,9 @@ func TestMergeJSONPatchAppliesToTheirs(t *testing.T) {
 
 func compactForTest(t *testing.T, b []byte) []byte {
 	t.Helper()
-	out, err := compactJSON(b)
-	require.NoError(t, err)
-	return out.doc
+	var out bytes.Buffer
+	require.NoError(t, json.Compact(&out, b))
+	return out.Bytes()
 }
 
 func TestMergeJSONPatchGuards(t *testing.T) {

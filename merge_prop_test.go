@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -93,7 +94,7 @@ func applyEdits(t *testing.T, doc any, edits []edit) any {
 	t.Helper()
 	cp := deepCopy(doc)
 	for _, e := range edits {
-		cp = applyChange(cp, e.path, change{path: e.path, value: deepCopy(e.value), remove: e.delete})
+		cp = jsonmerge.Apply(cp, e.path, jsonmerge.Change{Path: e.path, Value: deepCopy(e.value), Remove: e.delete})
 	}
 	return cp
 }
@@ -202,4 +203,36 @@ func wantConflicts(t *testing.T, mine, theirs any, mineEdits, theirEdits []edit)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// deepCopy copies a decoded JSON tree.
+func deepCopy(v any) any {
+	switch n := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(n))
+		for k, e := range n {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(n))
+		for i, e := range n {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}
+
+func clonePath(path []string) []string { return append([]string(nil), path...) }
+
+func appendPath(path []string, k string) []string { return append(clonePath(path), k) }
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

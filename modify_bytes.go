@@ -21,21 +21,23 @@ import (
 // says): [WithWriteMode] and [WithVersionField] do not apply. It returns
 // the bytes as finally written; errors are those of [Modify].
 func ModifyBytes(ctx context.Context, c *Client, url string, change func(doc []byte) ([]byte, error), opts ...CallOption) ([]byte, error) {
-	s, err := c.callSettings(opts)
-	if err != nil {
-		return nil, err
-	}
-	s.opaque, s.versionField, s.versionIfMatch, s.writeMode = true, nil, false, WritePut
-	cur, err := c.read(ctx, url, s)
-	if err != nil {
-		return nil, err
-	}
-	d, err := c.run(ctx, cur, bytesPlan(change), s)
-	if err != nil {
-		return nil, err
-	}
-	s.stats.add(func(st *Stats) { st.Version = d.version() })
-	return d.raw, nil
+	v, err := operation(ctx, c, "ModifyBytes", url, opts, func(ctx context.Context, s *settings) (Versioned[[]byte], error) {
+		if change == nil {
+			return Versioned[[]byte]{}, argError("ModifyBytes", "nil change function")
+		}
+		s.opaque, s.versionField, s.versionIfMatch, s.writeMode = true, nil, false, WritePut
+		cur, err := c.read(ctx, url, s)
+		if err != nil {
+			return Versioned[[]byte]{}, err
+		}
+		d, err := c.run(ctx, cur, bytesPlan(change), s)
+		if err != nil {
+			return Versioned[[]byte]{}, err
+		}
+		s.stats.add(func(st *Stats) { st.Version = d.version() })
+		return Versioned[[]byte]{Value: d.raw, Version: d.version(), ETag: d.etag, LastModified: d.lastModified, URL: d.url}, nil
+	})
+	return v.Value, err
 }
 
 // bytesPlan plans a write by calling change on a copy of the document.

@@ -85,7 +85,7 @@ func TestModifyBytesVCard(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	var attempts sync.Map
-	c := raceClient(t, srv, occ.WithHooks(occ.Hooks{OnAttempt: func(_ context.Context, a occ.Attempt) {
+	c := raceClient(t, srv, occ.WithHooks(occ.Hooks{OnRequest: func(_ context.Context, a occ.Request) {
 		attempts.Store(a.Method, true)
 	}}))
 	ctx := context.Background()

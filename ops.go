@@ -16,15 +16,13 @@ import (
 // [ErrInvalidDocument] for a body it cannot take, and the transport's error
 // once transient retries are spent.
 func Get[T any](ctx context.Context, c *Client, url string, opts ...CallOption) (Versioned[T], error) {
-	s, err := c.callSettings(opts)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	d, err := c.read(ctx, url, s)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	return result[T](d, s)
+	return operation(ctx, c, "Get", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
+		d, err := c.read(ctx, url, s)
+		if err != nil {
+			return Versioned[T]{}, err
+		}
+		return result[T](d, s)
+	})
 }
 
 // GetJSON is [Get] for callers without a struct: Value is the raw document.
@@ -68,7 +66,11 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // the context's error, wrapping the last conflict when it ends a wait; and
 // those of [Get].
 func Modify[T any](ctx context.Context, c *Client, url string, change func(v *T) error, opts ...CallOption) (T, error) {
-	v, err := modify[T](ctx, c, url, typedPlan(change), opts)
+	var plan planner
+	if change != nil {
+		plan = typedPlan(change)
+	}
+	v, err := modify[T](ctx, c, "Modify", url, plan, opts)
 	return v.Value, err
 }
 
@@ -76,20 +78,27 @@ func Modify[T any](ctx context.Context, c *Client, url string, change func(v *T)
 // whole document as JSON and returns the document it wants written. It
 // returns the document as finally written.
 func ModifyJSON(ctx context.Context, c *Client, url string, change func(doc []byte) ([]byte, error), opts ...CallOption) ([]byte, error) {
-	v, err := modify[json.RawMessage](ctx, c, url, rawPlan(change), opts)
+	var plan planner
+	if change != nil {
+		plan = rawPlan(change)
+	}
+	v, err := modify[json.RawMessage](ctx, c, "ModifyJSON", url, plan, opts)
 	return v.Raw, err
 }
 
-func modify[T any](ctx context.Context, c *Client, url string, plan planner, opts []CallOption) (Versioned[T], error) {
-	s, err := c.callSettings(opts)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	d, err := c.change(ctx, url, plan, s)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	return result[T](d, s)
+// modify runs [Modify] and [ModifyJSON]; a nil plan is a nil change
+// function.
+func modify[T any](ctx context.Context, c *Client, name, url string, plan planner, opts []CallOption) (Versioned[T], error) {
+	return operation(ctx, c, name, url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
+		if plan == nil {
+			return Versioned[T]{}, argError(name, "nil change function")
+		}
+		d, err := c.change(ctx, url, plan, s)
+		if err != nil {
+			return Versioned[T]{}, err
+		}
+		return result[T](d, s)
+	})
 }
 
 // change reads the document at url and runs the conflict loop with plan,
@@ -131,7 +140,7 @@ func typedPlan[T any](change func(*T) error) planner {
 			return nil, err
 		}
 		if err := change(&v); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+			return nil, wrap(ErrChangeAborted, err)
 		}
 		after, err := encode(&v)
 		if err != nil || bytes.Equal(before, after) {
@@ -164,11 +173,11 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 	return func(_ context.Context, cur *doc, _ int) ([]byte, error) {
 		out, err := change(bytes.Clone(cur.raw))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
+			return nil, wrap(ErrChangeAborted, err)
 		}
 		if !json.Valid(out) {
 			_, err := decodeJSON(out)
-			return nil, fmt.Errorf("%w: %w", ErrInvalidDocument, err)
+			return nil, err
 		}
 		return changedOrNil(out, cur.raw), nil
 	}
@@ -188,10 +197,13 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 // on (say, built by hand) is merged with a fresh read before the first
 // write. Errors are those of [Modify], and the merger's.
 func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
-	s, err := c.callSettings(opts)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
+	return operation(ctx, c, "Put", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
+		return put(ctx, c, url, base, desired, s)
+	})
+}
+
+// put runs [Put] with the call's settings.
+func put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, s *settings) (Versioned[T], error) {
 	b, mine, err := putDocs(ctx, url, base, desired, s)
 	if err != nil {
 		return Versioned[T]{}, err
@@ -275,19 +287,17 @@ func mergePlan(base *doc, mine []byte, m Merger) planner {
 // processed) is resent unchanged after a wait. The result's URL is the
 // answer's Location when it gave one.
 func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...CallOption) (Versioned[T], error) {
-	s, err := c.callSettings(opts)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	body, err := json.Marshal(v)
-	if err != nil {
-		return Versioned[T]{}, fmt.Errorf("occ: encoding %T: %w", v, err)
-	}
-	d, err := c.create(ctx, url, body, s)
-	if err != nil {
-		return Versioned[T]{}, err
-	}
-	return result[T](d, s)
+	return operation(ctx, c, "Create", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
+		body, err := json.Marshal(v)
+		if err != nil {
+			return Versioned[T]{}, fmt.Errorf("occ: encoding %T: %w", v, err)
+		}
+		d, err := c.create(ctx, url, body, s)
+		if err != nil {
+			return Versioned[T]{}, err
+		}
+		return result[T](d, s)
+	})
 }
 
 // createHeaders returns the headers of a create: If-None-Match for a PUT,

@@ -13,13 +13,17 @@ import (
 )
 
 // Option configures a [Client]; pass options to [New]. Options apply in
-// order, so the last one wins. An Option that is also a [CallOption] sets the
+// order, so the last one wins ([WithHooks], [WithConflictParser] and
+// [WithClassifier] add up instead). An invalid option makes New fail with
+// an error matching [ErrInvalidArgument]. An Option that is also a [CallOption] sets the
 // client's default for every call.
 type Option interface {
 	applyClient(*Client) error
 }
 
-// CallOption configures one call, overriding the client's default.
+// CallOption configures one call, overriding the client's default. An
+// invalid one makes the call fail with an error matching
+// [ErrInvalidArgument] before any request is sent.
 type CallOption interface {
 	applyCall(*settings) error
 }
@@ -72,10 +76,11 @@ type settings struct {
 	coalesce       bool // see WithCoalescing
 	tailored       bool // a call option other than WithStats or WithCoalescing was given
 	header         http.Header
-	stats          *statsRef
-	dialect        *Dialect // nil: plain JSON documents
-	opaque         bool     // documents are bytes (ModifyBytes)
-	createType     string   // Content-Type of a create; "" for JSON
+	stats          *statsRef // this call's, made by callSettings
+	statsOut       *Stats    // the caller's, from WithStats
+	dialect        *Dialect  // nil: plain JSON documents
+	opaque         bool      // documents are bytes (ModifyBytes)
+	createType     string    // Content-Type of a create; "" for JSON
 }
 
 // defaultSettings are the settings of a client made with no options.
@@ -95,7 +100,7 @@ func defaultSettings() settings {
 func WithHTTPClient(hc *http.Client) Option {
 	return clientOption(func(c *Client) error {
 		if hc == nil {
-			return errors.New("occ: WithHTTPClient: nil client")
+			return argError("WithHTTPClient", "nil client")
 		}
 		cp := *hc
 		c.hc = &cp
@@ -122,18 +127,20 @@ func WithLogger(l *slog.Logger) Option {
 func WithMaxAttempts(n int) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if n < 1 {
-			return errors.New("occ: WithMaxAttempts: n must be at least 1")
+			return argError("WithMaxAttempts", "n must be at least 1")
 		}
 		s.maxAttempts = n
 		return nil
 	})
 }
 
-// WithHooks makes the client call h's functions as operations run. The
-// default is no hooks.
+// WithHooks makes the client call h's functions as operations run. Hooks
+// add up: with several WithHooks options, each hook of each runs, in the
+// order given, so that a caller's hooks and a library's (say, occ's
+// OpenTelemetry module) compose. The default is no hooks.
 func WithHooks(h Hooks) Option {
 	return clientOption(func(c *Client) error {
-		c.hooks = h
+		c.hooks = joinHooks(c.hooks, h)
 		return nil
 	})
 }
@@ -143,7 +150,7 @@ func WithHooks(h Hooks) Option {
 func WithBackoff(b Backoff) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if b == nil {
-			return errors.New("occ: WithBackoff: nil backoff")
+			return argError("WithBackoff", "nil backoff")
 		}
 		s.backoff = b
 		return nil
@@ -158,7 +165,7 @@ func WithBackoff(b Backoff) SharedOption {
 func WithTransientRetries(n int, b Backoff) Option {
 	return clientOption(func(c *Client) error {
 		if n < 0 || b == nil {
-			return errors.New("occ: WithTransientRetries: n must be at least 0 and b not nil")
+			return argError("WithTransientRetries", "n must be at least 0 and b not nil")
 		}
 		c.transientMax, c.transientBackoff = n, b
 		return nil
@@ -172,7 +179,7 @@ func WithTransientRetries(n int, b Backoff) Option {
 func WithMaxRetryAfter(d time.Duration) Option {
 	return clientOption(func(c *Client) error {
 		if d < 0 {
-			return errors.New("occ: WithMaxRetryAfter: negative duration")
+			return argError("WithMaxRetryAfter", "negative duration")
 		}
 		c.maxRetryAfter = d
 		return nil
@@ -194,7 +201,7 @@ func WithRetryBudgets(conflict, transient *Budget) Option {
 func WithMaxBodySize(n int64) Option {
 	return clientOption(func(c *Client) error {
 		if n < 1 {
-			return errors.New("occ: WithMaxBodySize: n must be at least 1")
+			return argError("WithMaxBodySize", "n must be at least 1")
 		}
 		c.maxBody = n
 		return nil
@@ -202,11 +209,16 @@ func WithMaxBodySize(n int64) Option {
 }
 
 // WithMerger sets the strategy [Put] uses to rebase the caller's document
-// onto a newer version. The default is [ThreeWay] with no options.
+// onto a newer version. The default is [ThreeWay] with no options. A
+// ThreeWay merger built with an invalid option is refused with an error
+// matching [ErrInvalidArgument] and [ErrInvalidMergeOption].
 func WithMerger(m Merger) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if m == nil {
-			return errors.New("occ: WithMerger: nil merger")
+			return argError("WithMerger", "nil merger")
+		}
+		if tw, ok := m.(*threeWay); ok && tw.err != nil {
+			return argCause("WithMerger", tw.err)
 		}
 		s.merger = m
 		return nil
@@ -236,7 +248,7 @@ const (
 func WithWriteMode(m WriteMode) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if m < WritePut || m > WriteJSONPatch {
-			return errors.New("occ: WithWriteMode: unknown mode")
+			return argError("WithWriteMode", "unknown mode")
 		}
 		s.writeMode = m
 		return nil
@@ -252,7 +264,7 @@ func WithVersionField(pointer string) SharedOption {
 	return sharedOption(func(s *settings) error {
 		p, err := jsonptr.Parse(pointer)
 		if err != nil || len(p) == 0 {
-			return errors.New("occ: WithVersionField: want a JSON Pointer such as /version")
+			return argError("WithVersionField", "want a JSON Pointer such as /version")
 		}
 		s.versionField = p
 		return nil
@@ -298,7 +310,7 @@ func WithUnconditional(on bool) SharedOption {
 func WithCreateMethod(method string) CallOption {
 	return callOption(func(s *settings) error {
 		if method != http.MethodPut && method != http.MethodPost {
-			return errors.New("occ: WithCreateMethod: want PUT or POST")
+			return argError("WithCreateMethod", "want PUT or POST")
 		}
 		s.createMethod = method
 		return nil
@@ -311,7 +323,7 @@ func WithCreateMethod(method string) CallOption {
 func WithIdempotencyKey(key string) CallOption {
 	return callOption(func(s *settings) error {
 		if key == "" {
-			return errors.New("occ: WithIdempotencyKey: empty key")
+			return argError("WithIdempotencyKey", "empty key")
 		}
 		s.idempotencyKey = key
 		return nil
@@ -332,6 +344,9 @@ func WithAdoptExisting(on bool) CallOption {
 // id. Precondition, content and idempotency headers are occ's and win.
 func WithHeader(key, value string) SharedOption {
 	return sharedOption(func(s *settings) error {
+		if err := checkHeader(key, value); err != nil {
+			return err
+		}
 		if s.header == nil {
 			s.header = http.Header{}
 		}
@@ -340,10 +355,14 @@ func WithHeader(key, value string) SharedOption {
 	})
 }
 
-// WithStats makes the call record what it did in st.
+// WithStats makes the call record what it did in st, overwriting it when
+// the call ends, however it ends. st must not be nil.
 func WithStats(st *Stats) CallOption {
 	return statsOption(func(s *settings) error {
-		s.stats = &statsRef{st: st}
+		if st == nil {
+			return argError("WithStats", "nil *Stats")
+		}
+		s.statsOut = st
 		return nil
 	})
 }
@@ -371,7 +390,7 @@ func tailors(o CallOption) bool {
 func WithMaxErrorBody(n int64) Option {
 	return clientOption(func(c *Client) error {
 		if n < 1 {
-			return errors.New("occ: WithMaxErrorBody: n must be at least 1")
+			return argError("WithMaxErrorBody", "n must be at least 1")
 		}
 		c.errs.maxBody = n
 		return nil
@@ -384,7 +403,7 @@ func WithMaxErrorBody(n int64) Option {
 func WithConflictParser(p ConflictParser) Option {
 	return clientOption(func(c *Client) error {
 		if p == nil {
-			return errors.New("occ: WithConflictParser: nil parser")
+			return argError("WithConflictParser", "nil parser")
 		}
 		c.errs.parsers = append(slices.Clip(c.errs.parsers), p)
 		return nil
@@ -398,11 +417,85 @@ func WithConflictParser(p ConflictParser) Option {
 func WithClassifier(cl Classifier) Option {
 	return clientOption(func(c *Client) error {
 		if cl == nil {
-			return errors.New("occ: WithClassifier: nil classifier")
+			return argError("WithClassifier", "nil classifier")
 		}
 		c.errs.classifiers = append(slices.Clip(c.errs.classifiers), cl)
 		return nil
 	})
+}
+
+// ErrInvalidArgument is matched, with [errors.Is], by every error occ
+// returns for an invalid option or argument: a nil *Client, context or
+// change function, or an option whose value cannot work, a [ThreeWay]
+// merger's included. [New] reports the options it is given, and each call
+// those it receives, before any request is sent.
+var ErrInvalidArgument = errors.New("occ: invalid argument")
+
+// argumentError is an invalid option or argument: where names the option
+// or function that received it.
+type argumentError struct {
+	where string
+	msg   string
+	cause error // nil, or what made it invalid
+}
+
+// argError returns the error of an invalid option or argument.
+func argError(where, msg string) error { return &argumentError{where: where, msg: msg} }
+
+// argCause returns the error of an option made invalid by cause, whose text
+// it repeats without its own "occ: " prefix.
+func argCause(where string, cause error) error {
+	return &argumentError{where: where, msg: strings.TrimPrefix(cause.Error(), "occ: "), cause: cause}
+}
+
+// Error returns "occ: invalid argument: <where>: <what>".
+func (e *argumentError) Error() string { return "occ: invalid argument: " + e.where + ": " + e.msg }
+
+// Is reports whether target is [ErrInvalidArgument].
+func (e *argumentError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// Unwrap returns the cause, if any.
+func (e *argumentError) Unwrap() error { return e.cause }
+
+// wrapped is an error that adds to another without repeating occ's prefix.
+type wrapped struct {
+	text string
+	errs []error
+}
+
+func (w *wrapped) Error() string   { return w.text }
+func (w *wrapped) Unwrap() []error { return w.errs }
+
+// wrap returns an error matching outer and inner that reads "<outer>:
+// <inner>", inner without its "occ: " prefix when outer says "occ: "
+// already.
+func wrap(outer, inner error) error {
+	text := inner.Error()
+	if strings.Contains(outer.Error(), "occ: ") {
+		text = strings.TrimPrefix(text, "occ: ")
+	}
+	return &wrapped{text: outer.Error() + ": " + text, errs: []error{outer, inner}}
+}
+
+// checkHeader rejects a header that net/http would refuse to send: a name
+// that is not an RFC 9110 token, or a value holding CR, LF or NUL.
+func checkHeader(key, value string) error {
+	if key == "" || strings.IndexFunc(key, notTokenRune) >= 0 {
+		return argError("WithHeader", fmt.Sprintf("invalid header name %q", key))
+	}
+	if strings.ContainsAny(value, "\r\n\x00") {
+		return argError("WithHeader", fmt.Sprintf("invalid value for header %q", key))
+	}
+	return nil
+}
+
+// notTokenRune reports whether r may not appear in an RFC 9110 token.
+func notTokenRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
 // WithRedactedParams adds names to the query parameters whose values are
@@ -433,7 +526,7 @@ func WithRedactedParams(names ...string) Option {
 		for _, name := range names {
 			n := normalizeParam(strings.TrimSpace(name))
 			if n == "" {
-				return fmt.Errorf("occ: WithRedactedParams: %q names no parameter", name)
+				return argError("WithRedactedParams", fmt.Sprintf("%q names no parameter", name))
 			}
 			extra = append(extra, n)
 		}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/occ-go/occ/internal/jsonmerge"
 )
 
 // ProbeCheck is the outcome of one check of [Probe].
@@ -218,7 +220,7 @@ func withoutVersionField(cur *doc, s *settings) []byte {
 	if err != nil {
 		return cur.raw
 	}
-	b, err := json.Marshal(applyChange(tree, s.versionField, change{remove: true}))
+	b, err := json.Marshal(jsonmerge.Apply(tree, s.versionField, jsonmerge.Change{Remove: true}))
 	if err != nil {
 		return cur.raw
 	}

@@ -3,7 +3,6 @@ package occ
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -16,18 +15,19 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// Backoff says how long to wait before a retry. attempt is 1 before the first
-// retry, 2 before the second, and so on. Implementations must be safe for
-// concurrent use.
+// Backoff says how long to wait before a retry. retry is 1 before the first
+// retry, 2 before the second, and so on: of an operation's writes for
+// [WithBackoff], of a request's sends for [WithTransientRetries].
+// Implementations must be safe for concurrent use.
 type Backoff interface {
-	Backoff(attempt int) time.Duration
+	Backoff(retry int) time.Duration
 }
 
 // BackoffFunc adapts a function to a [Backoff].
-type BackoffFunc func(attempt int) time.Duration
+type BackoffFunc func(retry int) time.Duration
 
 // Backoff calls f.
-func (f BackoffFunc) Backoff(attempt int) time.Duration { return f(attempt) }
+func (f BackoffFunc) Backoff(retry int) time.Duration { return f(retry) }
 
 var _ Backoff = BackoffFunc(nil)
 
@@ -62,10 +62,10 @@ var (
 	defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
 )
 
-// Budget is a token bucket that bounds retries against first attempts, in
-// the spirit of gRPC retry throttling and the AWS SDK retry quota: every
-// first attempt earns a fraction of a token, every retry spends a whole
-// one, and when fewer than one token is left, calls fail fast instead of
+// Budget is a token bucket that bounds retries against first tries, in the
+// spirit of gRPC retry throttling and the AWS SDK retry quota: every
+// operation (for a transient budget, every request) earns a fraction of a
+// token, every retry spends a whole one, and when fewer than one token is left, calls fail fast instead of
 // retrying. A nil *Budget allows every retry. A Budget is safe for concurrent
 // use and may be shared by several clients.
 type Budget struct {
@@ -76,17 +76,17 @@ type Budget struct {
 }
 
 // NewBudget returns a full budget of max retries that earns perCall tokens
-// for every operation's first attempt. For example NewBudget(100, 0.2)
+// for every operation (every request, as a transient budget). For example NewBudget(100, 0.2)
 // allows a burst of 100 retries and, in the long run, one retry for every
 // five operations. max must be at least 1 and perCall finite and at least 0.
 func NewBudget(max int, perCall float64) (*Budget, error) {
 	if max < 1 || !(perCall >= 0) || math.IsInf(perCall, 1) {
-		return nil, errors.New("occ: NewBudget: max must be at least 1 and perCall at least 0")
+		return nil, argError("NewBudget", "max must be at least 1 and perCall at least 0")
 	}
 	return &Budget{tokens: float64(max), max: float64(max), earn: perCall}, nil
 }
 
-// deposit records a first attempt.
+// deposit records a first try.
 func (b *Budget) deposit() {
 	if b == nil {
 		return
@@ -151,6 +151,8 @@ type exchange struct {
 	retries   int  // transient retries made
 	ambiguous bool // some send may have been applied without an answer seen
 	send      sendTrace
+	request   Request   // the request last sent, when hooks or logs watch
+	sent      time.Time // when it was sent, likewise
 }
 
 type exchangeKey struct{}
@@ -235,13 +237,13 @@ func (c *Client) newTransport() *retryablehttp.Client {
 		HTTPClient:   &hc,
 		RetryMax:     c.transientMax,
 		CheckRetry:   c.checkRetry,
-		Backoff:      c.transientWait,
+		Backoff:      noWait, // checkRetry waits, so that hooks see the wait
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, retry int) {
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, resend int) {
 			if x := exchangeFrom(req.Context()); x != nil {
 				x.send.reset()
 			}
-			c.onAttempt(req, retry)
+			c.onRequest(req, resend)
 		},
 	}
 }
@@ -281,15 +283,16 @@ func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // checkRetry is the transient retry policy: connection errors and 429, 502,
 // 503 and 504 answers are retried when the failed send was not applied, or
-// the request is safe to send again; when the wait the server asks for fits
-// the client's cap and the context's deadline; and when the transient budget
-// allows it.
+// the request is safe to send again; when the wait fits the client's cap and
+// the context's deadline; and when the transient budget allows it. It
+// reports the answer, and waits before a retry.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	x := exchangeFrom(ctx)
+	err = c.redactError(err) // before any hook or log sees it
+	c.onResponse(ctx, x, resp, err)
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands
 	}
-	err = c.redactError(err) // before any hook or log sees it
-	x := exchangeFrom(ctx)
 	if x == nil {
 		return false, ctx.Err()
 	}
@@ -300,17 +303,30 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if !transientFailure(ctx, resp, err) || (applied && !x.safe) || x.retries >= c.transientMax {
 		return false, nil
 	}
-	if !c.waitFits(ctx, resp) {
+	d, ok := c.transientDelay(ctx, resp, x.retries+1)
+	if !ok {
 		return false, nil
 	}
 	if !c.transientBudget.withdraw() {
 		if err != nil {
-			return false, fmt.Errorf("%w: %w", ErrBudgetExhausted, err)
+			return false, wrap(ErrBudgetExhausted, err)
 		}
 		return false, ErrBudgetExhausted
 	}
+	return c.transientSleep(ctx, x, resp, err, d)
+}
+
+// transientSleep reports a transient retry and waits for it.
+func (c *Client) transientSleep(ctx context.Context, x *exchange, resp *http.Response, err error, d time.Duration) (bool, error) {
+	r := Retry{Reason: "transient", Resend: x.retries + 1, Wait: d, Err: err}
+	if resp != nil {
+		r.Status = resp.StatusCode
+	}
+	c.noteRetry(ctx, r)
+	if err := sleep(ctx, d); err != nil {
+		return false, err
+	}
 	x.retries++
-	c.logRetry(ctx, "transient", x.retries, resp, err)
 	return true, nil
 }
 
@@ -323,33 +339,27 @@ func transientFailure(ctx context.Context, resp *http.Response, err error) bool 
 	return transientStatus(resp.StatusCode)
 }
 
-// waitFits reports whether the Retry-After of resp, if any, is within the
-// client's cap and ends before the context's deadline.
-func (c *Client) waitFits(ctx context.Context, resp *http.Response) bool {
-	if resp == nil {
-		return true
-	}
-	d, ok := retryAfter(resp.Header, time.Now)
-	if !ok {
-		return true
-	}
-	if d > c.maxRetryAfter {
-		return false
-	}
-	deadline, has := ctx.Deadline()
-	return !has || time.Now().Add(d).Before(deadline)
-}
-
-// transientWait is the transient layer's backoff: the server's Retry-After
-// when it gave one, else the client's transient backoff.
-func (c *Client) transientWait(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
+// transientDelay is how long to wait before resend n of a request: the
+// server's Retry-After when it gave one, else the client's transient
+// backoff. It reports false when the wait is above the client's cap or would
+// outlast the context's deadline: then the answer stands.
+func (c *Client) transientDelay(ctx context.Context, resp *http.Response, n int) (time.Duration, bool) {
+	d := c.transientBackoff.Backoff(n)
 	if resp != nil {
-		if d, ok := retryAfter(resp.Header, time.Now); ok {
-			return d
+		if ra, ok := retryAfter(resp.Header, time.Now); ok {
+			if ra > c.maxRetryAfter {
+				return 0, false
+			}
+			d = ra
 		}
 	}
-	return c.transientBackoff.Backoff(attempt + 1)
+	deadline, has := ctx.Deadline()
+	return d, !has || time.Now().Add(d).Before(deadline)
 }
+
+// noWait is the transient layer's backoff: none, since checkRetry has
+// waited already.
+func noWait(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
 
 // conflictWait is how long to wait before retrying after a conflict: the
 // server's Retry-After, within the cap, else the call's backoff.

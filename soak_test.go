@@ -138,8 +138,8 @@ func (s *soak) run(t *testing.T, d time.Duration) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("calls %d: acknowledged %d, ErrAmbiguous %d, other errors %d; faults injected %v",
-		s.tally.calls.Load(), s.tally.acked.Load(), s.tally.ambiguous.Load(), s.tally.failed.Load(), s.faultCounts())
+	t.Logf("calls %d: acknowledged %d, ErrAmbiguous %d, other errors %d %v; faults injected %v",
+		s.tally.calls.Load(), s.tally.acked.Load(), s.tally.ambiguous.Load(), s.tally.failed.Load(), s.errorCounts(), s.faultCounts())
 }
 
 // timed runs call under a deadline and notes whether it kept it.
@@ -247,6 +247,35 @@ func (s *soak) madeOrders(t *testing.T) map[int]int {
 		made[o.Order]++
 	}
 	return made
+}
+
+// errorCounts sorts the other errors: budgets, deadlines, the rest.
+func (s *soak) errorCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	counts := map[string]int{}
+	for _, err := range s.errs {
+		switch {
+		case errors.Is(err, occ.ErrBudgetExhausted):
+			counts["budget"]++
+		case errors.Is(err, occ.ErrAttemptsExhausted):
+			counts["attempts"]++
+		case errors.Is(err, context.DeadlineExceeded):
+			counts["deadline"]++
+		default:
+			var se *occ.StatusError
+			var ce *occ.ConflictError
+			switch {
+			case errors.As(err, &se):
+				counts[strconv.Itoa(se.StatusCode)]++
+			case errors.As(err, &ce):
+				counts["conflict "+ce.Kind.String()]++
+			default:
+				counts["transport"]++
+			}
+		}
+	}
+	return counts
 }
 
 // faultCounts returns how many requests each kind of fault hit.

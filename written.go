@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
@@ -114,43 +115,7 @@ func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings)
 	if sameResource(h.Get("Content-Location"), url) {
 		return true
 	}
-	a, err := compactJSON(body)
-	if err != nil {
-		return false
-	}
-	b, err := compactJSON(sent)
-	return err == nil && holds(a.doc, b.doc, s.versionField)
-}
-
-// holds reports whether the compact JSON value a holds every member of b
-// at an equal value, recursively through objects. skip is the path, below
-// this value, of a member that may differ or be missing (the version
-// field); nil when there is none, empty when it is this value.
-func holds(a, b []byte, skip []string) bool {
-	if skip != nil && len(skip) == 0 {
-		return true
-	}
-	if !isKind(b, '{') {
-		return jsonEqual(a, b)
-	}
-	if !isKind(a, '{') {
-		return false
-	}
-	ax := newMemberIndex(appendMembers(nil, a))
-	for _, m := range appendMembers(nil, b) {
-		var below []string
-		if skip != nil && keyName(m.key) == skip[0] {
-			below = skip[1:]
-		}
-		v, ok := ax.find(m.key)
-		if !ok && below != nil && len(below) == 0 {
-			continue
-		}
-		if !ok || !holds(v, m.val, below) {
-			return false
-		}
-	}
-	return true
+	return jsonmerge.Holds(body, sent, s.versionField)
 }
 
 // withAnswerVersion sets d's version field to the value the write's answer
@@ -167,7 +132,7 @@ func withAnswerVersion(d *doc, body []byte, s *settings) (*doc, bool) {
 	if !ok {
 		return d, false
 	}
-	raw, err := json.Marshal(applyChange(d.tree(), s.versionField, change{value: v}))
+	raw, err := json.Marshal(setField(d.tree(), s.versionField, v))
 	if err != nil {
 		return d, false
 	}

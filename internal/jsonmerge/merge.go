@@ -1,8 +1,8 @@
-package occ
+package jsonmerge
 
 import (
 	"bytes"
-	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,27 +10,42 @@ import (
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
-var _ Merger = (*threeWay)(nil)
+// Conflict is one place where both sides changed a document differently.
+// The values are compact JSON, or nil where the member is absent from that
+// document.
+type Conflict struct {
+	Path   string // a JSON Pointer (RFC 6901)
+	Base   json.RawMessage
+	Mine   json.RawMessage
+	Theirs json.RawMessage
+}
 
-// Merge merges base, mine and theirs; see [ThreeWay].
-func (tw *threeWay) Merge(ctx context.Context, base, mine, theirs []byte) ([]byte, error) {
-	if tw.err != nil {
-		return nil, tw.err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// Merge merges base, mine and theirs with the settings o (nil for none),
+// whose Err must be nil. It returns the merged document as compact JSON, or
+// the conflicts no tie-break resolved, in document order. Its error, when
+// base, mine or theirs is not exactly one valid JSON value or nests deeper
+// than 10000 levels, names the document, as in "theirs: unexpected end of
+// JSON input". Merge is safe for concurrent use.
+func Merge(o *Options, base, mine, theirs []byte) ([]byte, []Conflict, error) {
+	if o == nil {
+		o = &Options{}
 	}
 	docs, err := prepareMergeInputs(base, mine, theirs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	return mergeScanned(o, docs)
+}
+
+// mergeScanned merges inputs prepared by prepareMergeInputs.
+func mergeScanned(o *Options, docs [3]scanned) ([]byte, []Conflict, error) {
 	mg := &merger{known: docs[:]}
 	out := make([]byte, 0, len(docs[2].doc)+len(docs[1].doc)/8)
-	out, _ = mg.merge(out, docs[0].doc, docs[1].doc, docs[2].doc, &tw.root, tw.root.prefer)
+	out, _ = mg.merge(out, docs[0].doc, docs[1].doc, docs[2].doc, &o.root, o.root.prefer)
 	if len(mg.conflicts) > 0 {
-		return nil, &MergeConflictError{Conflicts: mg.conflicts}
+		return nil, mg.conflicts, nil
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // prepareMergeInputs validates base, mine and theirs and returns them
@@ -40,12 +55,23 @@ func prepareMergeInputs(base, mine, theirs []byte) ([3]scanned, error) {
 	for i, in := range [3][]byte{base, mine, theirs} {
 		doc, err := compactJSON(in)
 		if err != nil {
-			name := [3]string{"base", "mine", "theirs"}[i]
-			return docs, fmt.Errorf("occ: %s: %w: %v", name, ErrInvalidMergeInput, err)
+			return docs, fmt.Errorf("%s: %w", [3]string{"base", "mine", "theirs"}[i], err)
 		}
 		docs[i] = doc
 	}
 	return docs, nil
+}
+
+// Equal reports whether two JSON documents are valid and semantically
+// equal: member order, insignificant whitespace, string escapes and the
+// spelling of numbers do not matter.
+func Equal(a, b []byte) bool {
+	ca, err := compactJSON(a)
+	if err != nil {
+		return false
+	}
+	cb, err := compactJSON(b)
+	return err == nil && jsonEqual(ca.doc, cb.doc)
 }
 
 // compactJSON validates one JSON value and returns it without insignificant
@@ -70,7 +96,7 @@ type pathStep struct {
 // merger is the state of one Merge call.
 type merger struct {
 	path      []pathStep
-	conflicts []PathConflict
+	conflicts []Conflict
 	known     tapes // the inputs, with what their scans learnt
 }
 
@@ -89,7 +115,7 @@ func (mg *merger) members(obj []byte) []member {
 // absent, and reports whether the result is present (false: the member is
 // deleted). n holds the options at this path, or is nil; prefer is the
 // tie-break in force.
-func (mg *merger) merge(dst, b, m, t []byte, n *optNode, prefer side) ([]byte, bool) {
+func (mg *merger) merge(dst, b, m, t []byte, n *optNode, prefer Side) ([]byte, bool) {
 	switch {
 	case bytes.Equal(m, b):
 		return putValue(dst, t)
@@ -121,14 +147,14 @@ func putValue(dst, v []byte) ([]byte, bool) {
 }
 
 // conflict resolves a conflict by the tie-break in force, or records it.
-func (mg *merger) conflict(dst, b, m, t []byte, prefer side) ([]byte, bool) {
+func (mg *merger) conflict(dst, b, m, t []byte, prefer Side) ([]byte, bool) {
 	switch prefer {
-	case sideMine:
+	case SideMine:
 		return putValue(dst, m)
-	case sideTheirs:
+	case SideTheirs:
 		return putValue(dst, t)
 	}
-	mg.conflicts = append(mg.conflicts, PathConflict{
+	mg.conflicts = append(mg.conflicts, Conflict{
 		Path: mg.pointer(), Base: bytes.Clone(b), Mine: bytes.Clone(m), Theirs: bytes.Clone(t),
 	})
 	return putValue(dst, t) // never returned to the caller
@@ -150,7 +176,7 @@ func (mg *merger) pointer() string {
 
 // mergeObject appends the member-by-member merge of three objects (b may be
 // absent): theirs' members in theirs' order, then mine's additions.
-func (mg *merger) mergeObject(dst, b, m, t []byte, n *optNode, prefer side) []byte {
+func (mg *merger) mergeObject(dst, b, m, t []byte, n *optNode, prefer Side) []byte {
 	bx := newMemberIndex(mg.members(b))
 	mx := newMemberIndex(mg.members(m))
 	tx := newMemberIndex(mg.members(t))
@@ -173,7 +199,7 @@ func (mg *merger) mergeObject(dst, b, m, t []byte, n *optNode, prefer side) []by
 
 // member appends one merged member, unless the merge deletes it, and reports
 // whether dst still holds no member.
-func (mg *merger) member(dst []byte, first bool, key, b, m, t []byte, n *optNode, prefer side) ([]byte, bool) {
+func (mg *merger) member(dst []byte, first bool, key, b, m, t []byte, n *optNode, prefer Side) ([]byte, bool) {
 	mark := len(dst)
 	if !first {
 		dst = append(dst, ',')

@@ -1,66 +1,74 @@
-package occ
+package jsonmerge
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
-// patchOp is one RFC 6902 JSON Patch operation.
-type patchOp struct {
+// PatchOp is one RFC 6902 JSON Patch operation.
+type PatchOp struct {
 	Op    string          `json:"op"`
 	Path  string          `json:"path"`
 	Value json.RawMessage `json:"value,omitempty"`
 }
 
-// change is one difference between two decoded documents: the value at path
-// is set to value, or removed when remove is true.
-type change struct {
-	path   []string
-	value  any
-	remove bool
+// Change is one difference between two decoded documents: the value at
+// Path is set to Value, or removed when Remove is true.
+type Change struct {
+	Path   []string
+	Value  any
+	Remove bool
 }
 
-// decodeJSON decodes a document, keeping numbers exactly as written.
-func decodeJSON(b []byte) (any, error) {
+// errTrailingData is Decode's error for a document followed by more data.
+var errTrailingData = errors.New("invalid character after the top-level value")
+
+// Decode decodes a document, keeping numbers exactly as written. Its error
+// is encoding/json's, or says that data follows the document.
+func Decode(b []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var v any
 	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("occ: invalid JSON document: %w", err)
+		return nil, err
 	}
 	if _, err := d.Token(); err == nil {
-		return nil, errors.New("occ: invalid JSON document: trailing data")
+		return nil, errTrailingData
 	}
 	return v, nil
 }
 
+// Diff returns the changes that turn from into to, two decoded JSON
+// values, in a stable order. Objects are compared member by member;
+// anything else is replaced whole.
+func Diff(from, to any) []Change { return diffValues(from, to, nil, nil) }
+
 // diffValues appends to out the changes that turn from into to. Objects are
 // compared member by member; anything else is replaced whole.
-func diffValues(from, to any, path []string, out []change) []change {
+func diffValues(from, to any, path []string, out []Change) []Change {
 	fo, fok := from.(map[string]any)
 	to2, tok := to.(map[string]any)
 	if !fok || !tok {
 		if !reflect.DeepEqual(from, to) {
-			out = append(out, change{path: clonePath(path), value: to})
+			out = append(out, Change{Path: clonePath(path), Value: to})
 		}
 		return out
 	}
 	for _, k := range sortedKeys(fo) {
 		if _, ok := to2[k]; !ok {
-			out = append(out, change{path: appendPath(path, k), remove: true})
+			out = append(out, Change{Path: appendPath(path, k), Remove: true})
 		}
 	}
 	for _, k := range sortedKeys(to2) {
 		tv := to2[k]
 		fv, ok := fo[k]
 		if !ok {
-			out = append(out, change{path: appendPath(path, k), value: tv})
+			out = append(out, Change{Path: appendPath(path, k), Value: tv})
 			continue
 		}
 		out = diffValues(fv, tv, append(path, k), out)
@@ -76,30 +84,30 @@ func clonePath(path []string) []string {
 	return append([]string(nil), path...)
 }
 
-// applyChange sets (or removes) the value at path in node, a decoded JSON
+// Apply sets (or removes) the value at path in node, a decoded JSON
 // value, creating missing parent objects and replacing parents that are not
 // objects. It returns the changed node.
-func applyChange(node any, path []string, c change) any {
+func Apply(node any, path []string, c Change) any {
 	if len(path) == 0 {
-		return c.value
+		return c.Value
 	}
 	obj, ok := node.(map[string]any)
 	if !ok {
-		if c.remove {
+		if c.Remove {
 			return node
 		}
 		obj = map[string]any{}
 	}
 	k := path[0]
-	if c.remove && len(path) == 1 {
+	if c.Remove && len(path) == 1 {
 		delete(obj, k)
 		return obj
 	}
 	child, exists := obj[k]
-	if !exists && c.remove {
+	if !exists && c.Remove {
 		return obj
 	}
-	obj[k] = applyChange(child, path[1:], c)
+	obj[k] = Apply(child, path[1:], c)
 	return obj
 }
 
@@ -109,43 +117,43 @@ func applyChange(node any, path []string, c change) any {
 // patch atomically rejects it if someone changed that member meanwhile.
 func jsonPatch(from, to any, guard bool) ([]byte, error) {
 	changes := diffValues(from, to, nil, nil)
-	ops := make([]patchOp, 0, 2*len(changes))
+	ops := make([]PatchOp, 0, 2*len(changes))
 	for _, c := range changes {
-		ptr := jsonptr.Format(c.path)
-		old, exists := jsonptr.Lookup(from, c.path)
+		ptr := jsonptr.Format(c.Path)
+		old, exists := jsonptr.Lookup(from, c.Path)
 		if guard && exists {
-			ops = append(ops, patchOp{Op: "test", Path: ptr, Value: mustRaw(old)})
+			ops = append(ops, PatchOp{Op: "test", Path: ptr, Value: MustRaw(old)})
 		}
 		switch {
-		case c.remove:
-			ops = append(ops, patchOp{Op: "remove", Path: ptr})
+		case c.Remove:
+			ops = append(ops, PatchOp{Op: "remove", Path: ptr})
 		case exists:
-			ops = append(ops, patchOp{Op: "replace", Path: ptr, Value: mustRaw(c.value)})
+			ops = append(ops, PatchOp{Op: "replace", Path: ptr, Value: MustRaw(c.Value)})
 		default:
-			ops = append(ops, patchOp{Op: "add", Path: ptr, Value: mustRaw(c.value)})
+			ops = append(ops, PatchOp{Op: "add", Path: ptr, Value: MustRaw(c.Value)})
 		}
 	}
 	return json.Marshal(ops)
 }
 
-// mustRaw encodes a decoded JSON value; it cannot fail for values that came
-// from decodeJSON.
-func mustRaw(v any) json.RawMessage {
+// MustRaw encodes a decoded JSON value; it cannot fail for values that came
+// from Decode.
+func MustRaw(v any) json.RawMessage {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic("occ: re-encoding a decoded JSON value: " + err.Error())
+		panic("jsonmerge: re-encoding a decoded JSON Value: " + err.Error())
 	}
 	return b
 }
 
-// errMergePatchNull says a document holds a null that an RFC 7396 merge
+// ErrMergePatchNull says a document holds a null that an RFC 7396 merge
 // patch cannot express, since there null means "remove".
-var errMergePatchNull = errors.New("occ: a null member cannot be expressed as a JSON Merge Patch")
+var ErrMergePatchNull = errors.New("a null member cannot be expressed as a JSON Merge Patch")
 
-// mergePatch renders the difference from from to to as an RFC 7396 JSON
-// Merge Patch. It returns errMergePatchNull when to sets an object member to
+// mergePatchTree renders the difference from from to to as an RFC 7396 JSON
+// Merge Patch. It returns ErrMergePatchNull when to sets an object member to
 // null, which a merge patch would read as a removal.
-func mergePatch(from, to any) ([]byte, error) {
+func mergePatchTree(from, to any) ([]byte, error) {
 	p, err := mergePatchValue(from, to)
 	if err != nil {
 		return nil, err
@@ -171,7 +179,7 @@ func mergePatchValue(from, to any) (any, error) {
 			continue
 		}
 		if tv == nil {
-			return nil, errMergePatchNull
+			return nil, ErrMergePatchNull
 		}
 		pv, err := mergePatchValue(fv, tv)
 		if err != nil {

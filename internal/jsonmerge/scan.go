@@ -1,4 +1,4 @@
-package occ
+package jsonmerge
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package occ
+package jsonmerge
 
 import (
 	"encoding/json"
@@ -11,15 +11,15 @@ import (
 
 func tree(t *testing.T, s string) any {
 	t.Helper()
-	v, err := decodeJSON([]byte(s))
+	v, err := Decode([]byte(s))
 	require.NoError(t, err)
 	return v
 }
 
 func TestDecodeJSONRejectsTrailingData(t *testing.T) {
-	_, err := decodeJSON([]byte(`{"a":1} {"b":2}`))
+	_, err := Decode([]byte(`{"a":1} {"b":2}`))
 	assert.Error(t, err)
-	_, err = decodeJSON([]byte(`{"a":`))
+	_, err = Decode([]byte(`{"a":`))
 	assert.Error(t, err)
 }
 
@@ -37,7 +37,7 @@ func TestDiffApplyRoundTrip(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			from, to := tree(t, tc.from), tree(t, tc.to)
-			got := applyChanges(deepCopy(from), diffValues(from, to, nil, nil))
+			got := applyChanges(deepCopy(from), Diff(from, to))
 			assert.Equal(t, to, got)
 		})
 	}
@@ -45,7 +45,7 @@ func TestDiffApplyRoundTrip(t *testing.T) {
 
 func TestApplyChangesCreatesMissingParents(t *testing.T) {
 	doc := tree(t, `{"keep":true}`)
-	got := applyChanges(doc, []change{{path: []string{"meta", "labels", "x"}, value: "y"}})
+	got := applyChanges(doc, []Change{{Path: []string{"meta", "labels", "x"}, Value: "y"}})
 	assert.Equal(t, tree(t, `{"keep":true,"meta":{"labels":{"x":"y"}}}`), got)
 }
 
@@ -64,7 +64,7 @@ func TestJSONPatchAppliesAndGuards(t *testing.T) {
 	_, err = patch.Apply([]byte(`{"a":5,"b":{"c":"x"},"d":[1],"gone":true,"k/~":0}`))
 	assert.Error(t, err)
 
-	var ops []patchOp
+	var ops []PatchOp
 	require.NoError(t, json.Unmarshal(p, &ops))
 	assert.Equal(t, "test", ops[0].Op)
 }
@@ -72,7 +72,7 @@ func TestJSONPatchAppliesAndGuards(t *testing.T) {
 func TestMergePatch(t *testing.T) {
 	from := `{"a":1,"b":{"c":"x","d":1},"gone":true,"arr":[null,1]}`
 	to := `{"a":2,"b":{"c":"x"},"arr":[null,2],"new":{"n":1}}`
-	p, err := mergePatch(tree(t, from), tree(t, to))
+	p, err := mergePatchTree(tree(t, from), tree(t, to))
 	require.NoError(t, err)
 	out, err := jsonpatch.MergePatch([]byte(from), p)
 	require.NoError(t, err)
@@ -81,9 +81,17 @@ func TestMergePatch(t *testing.T) {
 
 func TestMergePatchRefusesNull(t *testing.T) {
 	for _, to := range []string{`{"a":null}`, `{"n":{"x":null}}`} {
-		_, err := mergePatch(tree(t, `{"a":1}`), tree(t, to))
-		assert.ErrorIs(t, err, errMergePatchNull, to)
+		_, err := mergePatchTree(tree(t, `{"a":1}`), tree(t, to))
+		assert.ErrorIs(t, err, ErrMergePatchNull, to)
 	}
+}
+
+// applyChanges applies changes to doc in order, as a test would by hand.
+func applyChanges(doc any, changes []Change) any {
+	for _, c := range changes {
+		doc = Apply(doc, c.Path, c)
+	}
+	return doc
 }
 
 // deepCopy copies a decoded JSON tree.
@@ -103,12 +111,4 @@ func deepCopy(v any) any {
 		return s
 	}
 	return v
-}
-
-// applyChanges applies changes to doc in order, as a test would by hand.
-func applyChanges(doc any, changes []change) any {
-	for _, c := range changes {
-		doc = applyChange(doc, c.path, c)
-	}
-	return doc
 }

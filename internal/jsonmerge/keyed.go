@@ -1,4 +1,4 @@
-package occ
+package jsonmerge
 
 import (
 	"encoding/json"
@@ -67,7 +67,7 @@ func (ka *keyedArray) get(id string) []byte {
 // mergeKeyed appends the element-by-element merge of three arrays (b may be
 // absent) whose elements are matched by n.arrayKey. It reports false, having
 // appended nothing, when an array is not keyed.
-func (mg *merger) mergeKeyed(dst, b, m, t []byte, n *optNode, prefer side) ([]byte, bool) {
+func (mg *merger) mergeKeyed(dst, b, m, t []byte, n *optNode, prefer Side) ([]byte, bool) {
 	bk, okb := newKeyedArray(b, n.arrayKey, mg.known)
 	mk, okm := newKeyedArray(m, n.arrayKey, mg.known)
 	tk, okt := newKeyedArray(t, n.arrayKey, mg.known)
@@ -90,7 +90,7 @@ func (mg *merger) mergeKeyed(dst, b, m, t []byte, n *optNode, prefer side) ([]by
 
 // element appends one merged array element, unless the merge deletes it, and
 // reports whether dst still holds no element.
-func (mg *merger) element(dst []byte, first bool, index int, b, m, t []byte, n *optNode, prefer side) ([]byte, bool) {
+func (mg *merger) element(dst []byte, first bool, index int, b, m, t []byte, n *optNode, prefer Side) ([]byte, bool) {
 	mark := len(dst)
 	if !first {
 		dst = append(dst, ',')
