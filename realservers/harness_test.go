@@ -204,14 +204,14 @@ func (o *output) String() string {
 
 // start runs cmd as a server, in a process group of its own, and waits
 // until ready reports true (polling every readyPoll, for at most
-// readyTimeout). The server, and anything it started, is stopped when t
-// ends: SIGTERM, then SIGKILL after stopTimeout. It returns how long the
-// server took to become ready.
-func start(t *testing.T, cmd *exec.Cmd, ready func(ctx context.Context) bool) time.Duration {
+// readyTimeout); it logs how long that took. The server, and anything it
+// started, is stopped when t ends: SIGTERM, then SIGKILL after stopTimeout.
+func start(t *testing.T, cmd *exec.Cmd, ready func(ctx context.Context) bool) {
 	t.Helper()
 	out := &output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = stopTimeout // a child holding the output pipe cannot make Wait hang
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", cmd.Path, err)
@@ -222,9 +222,7 @@ func start(t *testing.T, cmd *exec.Cmd, ready func(ctx context.Context) bool) ti
 	if err := waitReady(exited, ready); err != nil {
 		t.Fatalf("%s: %v; output:\n%s", filepath.Base(cmd.Path), err, out)
 	}
-	took := time.Since(began)
-	t.Logf("%s ready in %v", filepath.Base(cmd.Path), took.Round(time.Millisecond))
-	return took
+	t.Logf("%s ready in %v", filepath.Base(cmd.Path), time.Since(began).Round(time.Millisecond))
 }
 
 // waitReady polls ready until it reports true, the server exits, or
