@@ -35,8 +35,8 @@ func TestPouchDB(t *testing.T) {
 	rt := newTransport(t)
 	db := startPouchDB(t, rt) + "/occ"
 	mustDo(t, rt, http.MethodPut, db, nil, nil, http.StatusCreated)
-	json := http.Header{"Content-Type": {"application/json"}}
-	mustDo(t, rt, http.MethodPut, db+"/tally", json, []byte(`{"n":0,"log":""}`), http.StatusCreated)
+	jsonType := http.Header{"Content-Type": {"application/json"}}
+	mustDo(t, rt, http.MethodPut, db+"/tally", jsonType, []byte(`{"n":0,"log":""}`), http.StatusCreated)
 	newPouchClient := func() *occ.Client {
 		return newClient(t, rt, occ.WithVersionField("/_rev"))
 	}
