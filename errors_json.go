@@ -534,14 +534,14 @@ func firstNonEmpty(ss ...string) string {
 // joinSentences joins messages with spaces.
 func joinSentences(msgs []string) string { return strings.Join(msgs, " ") }
 
-// joinMessage joins a summary and a detail as "summary: detail". Once the
-// summary is longer than a message can be, the detail is dropped, so that
-// many details cannot make joining quadratic.
+// joinMessage joins a summary and a detail as "summary: detail"; either
+// alone is the message. Once the summary is longer than a message can be,
+// the detail is dropped, so that many details cannot make joining quadratic.
 func joinMessage(a, b string) string {
 	switch {
 	case a == "":
 		return b
-	case len(a) > 4*maxMessage:
+	case b == "", len(a) > 4*maxMessage:
 		return a
 	}
 	return a + ": " + b

@@ -29,6 +29,16 @@ var realConflictCases = []struct {
 		[]string{"PUT", "http://127.0.0.1:5232/user/ab/a.vcf", "If-Match", `"x"`}, want{
 			status: 412, kind: KindVersion, message: "Precondition failed.",
 		}},
+	// lighttpd 1.4.69 mod_webdav (Debian), captured: an XHTML page whose
+	// title is its only text.
+	{"lighttpd stale write", "lighttpd_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:8080/t.json", "If-Match", `"1"`}, want{
+			status: 412, kind: KindVersion, message: "412 Precondition Failed",
+		}},
+	{"lighttpd create-if-absent", "lighttpd_412_precondition_failed.http",
+		[]string{"PUT", "http://127.0.0.1:8080/t.json", "If-None-Match", "*"}, want{
+			status: 412, kind: KindDuplicate, message: "412 Precondition Failed",
+		}},
 	// PouchDB 9 behind express-pouchdb, captured: the weak ETag is Express's
 	// hash of the error body, not the document's version.
 	{"pouchdb create-if-absent", "pouchdb_409_create_conflict.http",
