@@ -2,6 +2,7 @@ package hot
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	const:C            uniform in [0, C) whatever the attempt
 //	aging:B:C:K        full jitter whose ceiling grows to attempt K, then halves
 //	                   each attempt (a writer that lost often retries sooner)
+//	hump:B:C:K:A:F     full jitter whose ceiling grows from B to C until attempt K,
+//	                   then falls as C·(K/n)^A, but not below C/F
 //	paced:M            uniform in [0, M·cycle), cycle the client's measured
 //	                   time from one conflict to the next (adapts to latency)
 //
@@ -85,7 +88,10 @@ var backoffs = map[string]struct {
 	"equal":   {2, func(a []time.Duration) occ.Backoff { return EqualJitter(a[0], a[1]) }},
 	"const":   {1, func(a []time.Duration) occ.Backoff { return Constant(a[0]) }},
 	"aging":   {3, func(a []time.Duration) occ.Backoff { return Aging(a[0], a[1], count(a[2])) }},
-	"paced":   {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
+	"hump": {5, func(a []time.Duration) occ.Backoff {
+		return Hump(a[0], a[1], count(a[2]), a[3].Seconds(), a[4].Seconds())
+	}},
+	"paced": {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
 }
 
 // count reads a bare number back from parseArg.
@@ -131,5 +137,19 @@ func Aging(base, max time.Duration, k int) occ.Backoff {
 			return jitter(ceiling(base, max, n))
 		}
 		return jitter(ceiling(base, max, k) >> min(n-k, 62))
+	})
+}
+
+// Hump is full jitter whose ceiling grows from base (doubling) up to max
+// until attempt k, then falls as max·(k/n)^a, but never below max/floor:
+// the rise finds the contention, the fall ages a writer that has lost
+// many rounds ahead of those that just started losing.
+func Hump(base, max time.Duration, k int, a, floor float64) occ.Backoff {
+	return occ.BackoffFunc(func(n int) time.Duration {
+		c := ceiling(base, max, min(n, k))
+		if n > k {
+			c = time.Duration(float64(c) * math.Max(1/floor, math.Pow(float64(k)/float64(n), a)))
+		}
+		return jitter(c)
 	})
 }

@@ -95,4 +95,3 @@ func conflictName(s hot.ServerConfig) string {
 	}
 	return name
 }
-
