@@ -42,8 +42,12 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	const:C            uniform in [0, C) whatever the attempt
 //	aging:B:C:K        full jitter whose ceiling grows to attempt K, then halves
 //	                   each attempt (a writer that lost often retries sooner)
-//	hump:B:C:K:A:F     full jitter whose ceiling grows from B to C until attempt K,
-//	                   then falls as C·(K/n)^A, but not below C/F
+//	hump:B:C:K:A:F     full jitter whose ceiling grows from B to C, then from
+//	                   attempt K on falls as c·(K/n)^A, but not below c/F
+//	adaptive:T:A       a per-client contention estimate aiming at T attempts per
+//	                   operation, aging with exponent A (see Adaptive)
+//	adaptive:T:A       a per-client contention estimate aiming at T attempts per
+//	                   operation, aging with exponent A (see Adaptive)
 //	paced:M            uniform in [0, M·cycle), cycle the client's measured
 //	                   time from one conflict to the next (adapts to latency)
 //
@@ -91,7 +95,8 @@ var backoffs = map[string]struct {
 	"hump": {5, func(a []time.Duration) occ.Backoff {
 		return Hump(a[0], a[1], count(a[2]), a[3].Seconds(), a[4].Seconds())
 	}},
-	"paced": {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
+	"adaptive": {2, func(a []time.Duration) occ.Backoff { return NewAdaptive(a[0].Seconds(), a[1].Seconds()) }},
+	"paced":    {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
 }
 
 // count reads a bare number back from parseArg.
@@ -140,10 +145,11 @@ func Aging(base, max time.Duration, k int) occ.Backoff {
 	})
 }
 
-// Hump is full jitter whose ceiling grows from base (doubling) up to max
-// until attempt k, then falls as max·(k/n)^a, but never below max/floor:
-// the rise finds the contention, the fall ages a writer that has lost
-// many rounds ahead of those that just started losing.
+// Hump is full jitter whose ceiling grows from base (doubling) up to max,
+// and from attempt k on falls as c_k·(k/n)^a, c_k the ceiling at k, but
+// never below c_k/floor: the rise finds the contention, the fall ages a
+// writer that has lost many rounds ahead of those that just started
+// losing.
 func Hump(base, max time.Duration, k int, a, floor float64) occ.Backoff {
 	return occ.BackoffFunc(func(n int) time.Duration {
 		c := ceiling(base, max, min(n, k))
