@@ -48,6 +48,8 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	                   operation, aging with exponent A (see Adaptive)
 //	adaptive:T:A       a per-client contention estimate aiming at T attempts per
 //	                   operation, aging with exponent A (see Adaptive)
+//	step:B:C:K:S       full jitter from B to C before attempt K, then uniform in
+//	                   [0, S): a writer that has lost K rounds jumps the queue
 //	paced:M            uniform in [0, M·cycle), cycle the client's measured
 //	                   time from one conflict to the next (adapts to latency)
 //
@@ -96,6 +98,7 @@ var backoffs = map[string]struct {
 		return Hump(a[0], a[1], count(a[2]), a[3].Seconds(), a[4].Seconds())
 	}},
 	"adaptive": {2, func(a []time.Duration) occ.Backoff { return NewAdaptive(a[0].Seconds(), a[1].Seconds()) }},
+	"step":     {4, func(a []time.Duration) occ.Backoff { return Step(a[0], a[1], count(a[2]), a[3]) }},
 	"paced":    {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
 }
 
@@ -157,5 +160,17 @@ func Hump(base, max time.Duration, k int, a, floor float64) occ.Backoff {
 			c = time.Duration(float64(c) * math.Max(1/floor, math.Pow(float64(k)/float64(n), a)))
 		}
 		return jitter(c)
+	})
+}
+
+// Step is full jitter from base to max before attempt k, and from attempt
+// k on a uniform wait in [0, short): a writer that has lost k rounds
+// retries far sooner than those still climbing, so it wins the next rounds.
+func Step(base, max time.Duration, k int, short time.Duration) occ.Backoff {
+	return occ.BackoffFunc(func(n int) time.Duration {
+		if n >= k {
+			return jitter(short)
+		}
+		return jitter(ceiling(base, max, n))
 	})
 }
