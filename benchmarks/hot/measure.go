@@ -23,27 +23,28 @@ func Select(all []Strategy, wl Workload, only string) ([]Strategy, error) {
 	return out, nil
 }
 
-// Measure runs every strategy runs times, interleaved (each run measures
-// the serial limit, then every row once), and returns one row per strategy
-// and the median serial limit. Progress goes to stderr.
+// Measure runs every strategy runs times, interleaved, and returns one row
+// per strategy and the median serial limit. Right before every row it
+// measures the serial limit again, so that each row's "× serial" is taken
+// against the machine as loaded at that moment. Progress goes to stderr.
 func Measure(ctx context.Context, cfg Config, sts []Strategy, runs int) ([]Row, float64, error) {
 	runs = max(runs, 1)
 	results := make([][]Result, len(sts))
-	serials := make([]Result, runs)
+	var serials []Result
 	for i := range runs {
-		serial, err := Serial(ctx, cfg)
-		if err != nil {
-			return nil, 0, err
-		}
-		serials[i].Serial = serial
 		for j, st := range sts {
+			serial, err := Serial(ctx, cfg)
+			if err != nil {
+				return nil, 0, err
+			}
+			serials = append(serials, Result{Serial: serial})
 			res, err := Run(ctx, cfg, st)
 			if err != nil {
 				return nil, 0, fmt.Errorf("%s: %w", st.Name, err)
 			}
 			res.Serial = serial
 			results[j] = append(results[j], res)
-			fmt.Fprintf(os.Stderr, "run %d/%d: %-50s %s %4d landed %4d gave up %.2fx p99 %v\n",
+			fmt.Fprintf(os.Stderr, "run %d/%d: %-50s %-10s %4d landed %4d gave up %.2fx p99 %v\n",
 				i+1, runs, st.Name, st.Layout, res.Landed, res.GaveUp, res.Goodput()/serial, res.P99)
 		}
 	}

@@ -50,6 +50,8 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	                   operation, aging with exponent A (see Adaptive)
 //	step:B:C:K:S       full jitter from B to C before attempt K, then uniform in
 //	                   [0, S): a writer that has lost K rounds jumps the queue
+//	aged:Y:O:A         per-client time aging: uniform in [0, Y·cycle) for an
+//	                   operation younger than A times the usual, else [0, O·cycle)
 //	paced:M            uniform in [0, M·cycle), cycle the client's measured
 //	                   time from one conflict to the next (adapts to latency)
 //
@@ -99,6 +101,7 @@ var backoffs = map[string]struct {
 	}},
 	"adaptive": {2, func(a []time.Duration) occ.Backoff { return NewAdaptive(a[0].Seconds(), a[1].Seconds()) }},
 	"step":     {4, func(a []time.Duration) occ.Backoff { return Step(a[0], a[1], count(a[2]), a[3]) }},
+	"aged":     {3, func(a []time.Duration) occ.Backoff { return NewAged(a[0].Seconds(), a[1].Seconds(), a[2].Seconds()) }},
 	"paced":    {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
 }
 

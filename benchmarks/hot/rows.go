@@ -1,6 +1,7 @@
 package hot
 
 import (
+	"github.com/occ-go/occ"
 	"k8s.io/client-go/util/retry"
 )
 
@@ -15,6 +16,8 @@ func Strategies(extra []Policy) []Strategy {
 		K8s("DefaultBackoff", retry.DefaultBackoff),
 		FullJitter(),
 		Modify("occ Modify", Shared, nil),
+		// Once occ has WithCoalescing, its rows are one line each:
+		// Modify("occ Modify, coalescing off", Shared, With(occ.WithCoalescing(false))),
 		Modify("occ Modify", PerWriter, nil),
 		PutThreeWay("occ Put, three-way merge", PerWriter, nil),
 	}
@@ -22,4 +25,10 @@ func Strategies(extra []Policy) []Strategy {
 		rows = append(rows, Modify("occ Modify, "+p.Name, PerWriter, p.Options))
 	}
 	return rows
+}
+
+// With returns fixed client options for [Modify] and [PutThreeWay]; use it
+// only with stateless options, since every client gets the same values.
+func With(opts ...occ.Option) func() []occ.Option {
+	return func() []occ.Option { return opts }
 }
