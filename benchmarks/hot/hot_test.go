@@ -136,7 +136,7 @@ func TestCheck(t *testing.T) {
 
 func TestParsePolicy(t *testing.T) {
 	for _, spec := range []string{"default", "lifted", "full:2ms:128ms", "equal:1ms:1s", "const:50ms",
-		"aging:2ms:128ms:6", "hump:2ms:256ms:9:1:4", "adaptive:3:1", "paced:8", "aged:8:1:1", "step:2ms:512ms:10:10ms"} {
+		"aging:2ms:128ms:6", "hump:2ms:256ms:9:1:4", "adaptive:3:1", "paced:8", "pacedx:8", "aged:8:1:1", "step:2ms:512ms:10:10ms"} {
 		p, err := ParsePolicy(spec)
 		require.NoError(t, err, spec)
 		assert.Equal(t, spec, p.Name)
@@ -173,6 +173,7 @@ func TestBackoffBounds(t *testing.T) {
 			return max(16*ms, 64*ms*8/time.Duration(n))
 		}},
 		{"paced", NewPaced(2), func(int) time.Duration { return 20 * ms }},
+		{"pacedx", NewPacedRise(4), func(n int) time.Duration { return 10 * ms << min(n-1, 2) }},
 		{"adaptive", NewAdaptive(3, 1), func(int) time.Duration { return maxScale }},
 		{"aged", NewAged(4, 1, 1), func(int) time.Duration { return 40 * ms }},
 		{"step", Step(2*ms, 64*ms, 5, 3*ms), func(n int) time.Duration {

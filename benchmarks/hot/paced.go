@@ -1,6 +1,7 @@
 package hot
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -11,7 +12,8 @@ import (
 // between consecutive calls for the same operation. It starts from a 10 ms
 // cycle. A Paced is safe for concurrent use; it is meant for one client.
 type Paced struct {
-	m float64
+	m    float64
+	rise bool // the ceiling doubles from one cycle up to m cycles
 
 	mu       sync.Mutex
 	cycle    time.Duration
@@ -23,6 +25,13 @@ type Paced struct {
 // NewPaced returns a Paced backoff waiting up to m cycles.
 func NewPaced(m float64) *Paced { return &Paced{m: m, cycle: 10 * time.Millisecond} }
 
+// NewPacedRise returns a Paced backoff whose ceiling before retry n is
+// min(m, 2^(n-1)) cycles: one round trip first, as the competing writer is
+// usually done by then, then doubling up to m.
+func NewPacedRise(m float64) *Paced {
+	return &Paced{m: m, rise: true, cycle: 10 * time.Millisecond}
+}
+
 // Backoff returns the wait before retry n.
 func (p *Paced) Backoff(n int) time.Duration {
 	now := time.Now()
@@ -33,7 +42,11 @@ func (p *Paced) Backoff(n int) time.Duration {
 			p.cycle += (sample - p.cycle) / 8
 		}
 	}
-	d := jitter(time.Duration(p.m * float64(p.cycle)))
+	m := p.m
+	if p.rise {
+		m = math.Min(m, math.Ldexp(1, min(n-1, 62)))
+	}
+	d := jitter(time.Duration(m * float64(p.cycle)))
 	p.last, p.lastN, p.lastWait = now, n, d
 	return d
 }

@@ -55,6 +55,9 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	paced:M            uniform in [0, M·cycle), cycle the client's measured
 //	                   time from one conflict to the next (adapts to latency)
 //
+//	pacedx:M           as paced, but the ceiling rises from one cycle, doubling
+//	                   up to M cycles
+//
 // Every spec but default lifts the attempt cap and the conflict budget.
 func ParsePolicy(spec string) (Policy, error) {
 	parts := strings.Split(spec, ":")
@@ -102,6 +105,7 @@ var backoffs = map[string]struct {
 	"adaptive": {2, func(a []time.Duration) occ.Backoff { return NewAdaptive(a[0].Seconds(), a[1].Seconds()) }},
 	"step":     {4, func(a []time.Duration) occ.Backoff { return Step(a[0], a[1], count(a[2]), a[3]) }},
 	"aged":     {3, func(a []time.Duration) occ.Backoff { return NewAged(a[0].Seconds(), a[1].Seconds(), a[2].Seconds()) }},
+	"pacedx":   {1, func(a []time.Duration) occ.Backoff { return NewPacedRise(a[0].Seconds()) }},
 	"paced":    {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
 }
 
