@@ -38,7 +38,7 @@ func TestTinyRun(t *testing.T) {
 		for _, wl := range []Workload{Counter(), Disjoint(writers), Spread(2)} {
 			t.Run(srv.name+"/"+wl.Name, func(t *testing.T) {
 				cfg := Config{Writers: writers, Updates: updates, Server: srv.cfg, Workload: wl, Timeout: 30 * time.Second}
-				rows, err := Select(Strategies([]Policy{p}), wl, "")
+				rows, err := Select(Strategies([]Policy{p}, PerWriter, Shared), wl, "")
 				require.NoError(t, err)
 				for _, st := range rows {
 					res, err := Run(context.Background(), cfg, st)

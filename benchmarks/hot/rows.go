@@ -6,9 +6,9 @@ import (
 )
 
 // Strategies returns the rows of a run, in order: the hand-written and
-// library loops, occ with its defaults, then occ with every extra policy,
-// per writer. Adding a row is one line here.
-func Strategies(extra []Policy) []Strategy {
+// library loops, occ with its defaults, then occ with every extra policy
+// in each of the layouts given. Adding a row is one line here.
+func Strategies(extra []Policy, layouts ...Layout) []Strategy {
 	rows := []Strategy{
 		Blind(),
 		Immediate(),
@@ -22,7 +22,9 @@ func Strategies(extra []Policy) []Strategy {
 		PutThreeWay("occ Put, three-way merge", PerWriter, nil),
 	}
 	for _, p := range extra {
-		rows = append(rows, Modify("occ Modify, "+p.Name, PerWriter, p.Options))
+		for _, l := range layouts {
+			rows = append(rows, Modify("occ Modify, "+p.Name, l, p.Options))
+		}
 	}
 	return rows
 }

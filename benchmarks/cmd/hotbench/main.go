@@ -34,6 +34,7 @@ func run() error {
 		runs     = flag.Int("runs", 1, "runs of every row; the table shows medians")
 		only     = flag.String("only", "", "run only the rows whose name matches this regexp")
 		policies = flag.String("policies", "", "extra occ policies, comma-separated (see hot.ParsePolicy)")
+		shared   = flag.Bool("shared", false, "run the extra policies with a shared client too")
 	)
 	flag.IntVar(&cfg.Writers, "writers", 64, "concurrent writers")
 	flag.IntVar(&cfg.Updates, "updates", 10, "updates per writer")
@@ -56,7 +57,11 @@ func run() error {
 		}
 		extra = append(extra, p)
 	}
-	rows, err := hot.Select(hot.Strategies(extra), wl, *only)
+	layouts := []hot.Layout{hot.PerWriter}
+	if *shared {
+		layouts = append(layouts, hot.Shared)
+	}
+	rows, err := hot.Select(hot.Strategies(extra, layouts...), wl, *only)
 	if err != nil {
 		return err
 	}
