@@ -213,13 +213,13 @@ func TestConflictAnswerRefresh(t *testing.T) {
 			defer s.Close()
 			hc := s.http.Client()
 			interfered := false
-			interfere := func(ctx context.Context, a occ.Attempt) {
+			interfere := func(ctx context.Context, a occ.Request) {
 				if a.Method == http.MethodPut && !interfered {
 					interfered = true
 					require.NoError(t, increment(ctx, hc, s.URL("d0"), "n", true))
 				}
 			}
-			c, err := occ.New(occ.WithHTTPClient(hc), occ.WithHooks(occ.Hooks{OnAttempt: interfere}))
+			c, err := occ.New(occ.WithHTTPClient(hc), occ.WithHooks(occ.Hooks{OnRequest: interfere}))
 			require.NoError(t, err)
 			_, err = occ.Modify(context.Background(), c, s.URL("d0"), func(d *map[string]int64) error {
 				(*d)["n"]++

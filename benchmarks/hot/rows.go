@@ -16,8 +16,7 @@ func Strategies(extra []Policy, layouts ...Layout) []Strategy {
 		K8s("DefaultBackoff", retry.DefaultBackoff),
 		FullJitter(),
 		Modify("occ Modify", Shared, nil),
-		// Once occ has WithCoalescing, its rows are one line each:
-		// Modify("occ Modify, coalescing off", Shared, With(occ.WithCoalescing(false))),
+		Modify("occ Modify, coalescing off", Shared, With(occ.WithCoalescing(false))),
 		Modify("occ Modify", PerWriter, nil),
 		PutThreeWay("occ Put, three-way merge", PerWriter, nil),
 	}
