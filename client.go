@@ -176,6 +176,9 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 // redactError redacts, by the client's list, the URL that net/http puts in
 // its *url.Error, so that no secret query value leaves in an error's text.
 func (c *Client) redactError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		ue.URL = c.errs.redactURLText(ue.URL)

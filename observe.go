@@ -201,7 +201,10 @@ func operation[T any](ctx context.Context, c *Client, name, target string, opts 
 	case ctx == nil:
 		return Versioned[T]{}, argError(name, "nil context")
 	}
-	op := Operation{Name: name, URL: hookURL(target)}
+	op := Operation{Name: name}
+	if c.hooks.OnStart != nil || c.hooks.OnEnd != nil {
+		op.URL = hookURL(target)
+	}
 	start := time.Now()
 	if c.hooks.OnStart != nil {
 		if octx := c.hooks.OnStart(ctx, op); octx != nil {
