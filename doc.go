@@ -6,9 +6,13 @@
 // or a version field in the body). When the server answers 412 Precondition
 // Failed or a 409 Conflict of the version kind, occ refreshes, reapplies the
 // same change to the new state and resubmits, with jittered exponential
-// backoff, until the write lands, the attempts or the context run out, or the
-// conflict is one no retry can fix (a duplicate, a forbidden state
-// transition), which comes back as a typed [*ConflictError]:
+// backoff, until the write lands, the context ends, retrying stops making
+// progress (the resource's version no longer moves), or the conflict is one
+// no retry can fix (a duplicate, a forbidden state transition), which comes
+// back as a typed [*ConflictError]. A write whose answer was lost is never
+// reported as done nor applied twice: occ proves what happened or returns
+// [ErrAmbiguous]. Concurrent changes of one client to one resource share
+// writes (see [WithCoalescing]):
 //
 //	c, err := occ.New(occ.WithHTTPClient(authenticated)) // or occ.New()
 //	if err != nil {

@@ -82,7 +82,9 @@ var (
 	ErrPreconditionFailed   = errors.New("occ: precondition failed")
 	ErrPreconditionRequired = errors.New("occ: precondition required")
 	// ErrAttemptsExhausted is returned, wrapped together with the last
-	// conflict, when every allowed attempt met a retryable conflict.
+	// conflict, when an operation made 10 retries without progress (busy
+	// answers, or conflicts that found the version unchanged), or used the
+	// writes [WithMaxAttempts] allows.
 	ErrAttemptsExhausted = errors.New("occ: attempts exhausted")
 )
 

@@ -47,8 +47,9 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // conditioned on the version read (If-Match, If-Unmodified-Since or a
 // version field). When the server answers with a version conflict, Modify
 // refreshes, calls change again on the new state, and resubmits, with
-// backoff, up to the call's attempts; a busy answer is resent unchanged
-// after a wait.
+// backoff, while the resource makes progress (see [WithMaxAttempts]); a
+// busy answer is resent unchanged after a wait. Calls of one client that
+// change the same URL at once share writes (see [WithCoalescing]).
 //
 // Members of the document that T does not model survive untouched: only
 // what change altered is written. A change that alters nothing writes
