@@ -35,6 +35,7 @@ type Client struct {
 	conflictBudget   *Budget
 	transientBudget  *Budget
 	batches          coalescer
+	pace             pacer // the default conflict backoff
 }
 
 // Versioned is a document with the version the server holds it at, as

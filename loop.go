@@ -154,6 +154,7 @@ type outcome struct {
 	doc      *doc           // the new state, on success
 	conflict *ConflictError // the conflict, if the server refused
 	applied  bool           // a send of the write may have been applied unseen
+	took     time.Duration  // from sending the write to its answer
 	answered bool           // a success, or a conflict that proves the fate of every send (see provesFate)
 }
 
@@ -190,8 +191,9 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 // never follows a redirect, so a success is the write's own 2xx.
 func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte, h http.Header, s *settings, creating bool) (*http.Response, outcome, error) {
 	s.stats.add(func(st *Stats) { st.Attempts++ })
+	start := time.Now()
 	resp, x, err := c.send(ctx, method, url, body, h, s)
-	out := outcome{applied: x.ambiguous}
+	out := outcome{applied: x.ambiguous, took: time.Since(start)}
 	if err != nil {
 		return nil, out, err
 	}
@@ -276,6 +278,7 @@ type planner func(ctx context.Context, cur *doc, attempt int) ([]byte, error)
 func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (*doc, error) {
 	c.conflictBudget.deposit()
 	var w pending
+	var began time.Time // when the retry under way began, after its wait
 	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
@@ -286,6 +289,9 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 			w = pending{body: next, key: newIdempotencyKey()}
 		}
 		out, err := c.write(ctx, cur, w, s)
+		if !began.IsZero() && err == nil {
+			c.pace.observe(time.Since(began))
+		}
 		w.note(out, s)
 		switch {
 		case err != nil:
@@ -295,24 +301,36 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		if err := c.mayRetry(ctx, s, attempt, &stalls, out.conflict); err != nil {
+		fresh, err := c.retry(ctx, cur, out, s, attempt, &stalls)
+		if err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
-		if out.conflict.Kind == KindBusy {
-			continue // resend the same write, unchanged, with the same key
+		began = time.Now()
+		if fresh != nil { // else busy: resend the same write, unchanged, with the same key
+			cur, w = fresh, pending{}
 		}
-		fresh, err := c.refresh(ctx, cur, out.conflict, s)
-		if err != nil {
+	}
+}
+
+// retry waits before the retry of a write that met a conflict, and returns
+// the state to plan the next write on: nil for a busy answer, whose write
+// is resent unchanged. A conflict after which the version did not move is
+// charged as a stall.
+func (c *Client) retry(ctx context.Context, cur *doc, out outcome, s *settings, attempt int, stalls *int) (*doc, error) {
+	waited, err := c.mayRetry(ctx, s, attempt, stalls, out.conflict)
+	if err != nil || out.conflict.Kind == KindBusy {
+		return nil, err
+	}
+	fresh, err := c.refresh(ctx, cur, out.conflict, s, waited <= out.took)
+	if err != nil {
+		return nil, err
+	}
+	if !moved(cur, fresh) {
+		if err := c.charge(stalls, out.conflict); err != nil {
 			return nil, err
 		}
-		if !moved(cur, fresh) {
-			if err := c.charge(&stalls, out.conflict); err != nil {
-				return nil, err
-			}
-		}
-		cur = fresh
-		w = pending{}
 	}
+	return fresh, nil
 }
 
 // pending is a planned write: the document, the Idempotency-Key it carries
@@ -354,7 +372,7 @@ func (w *pending) fail(err error, attempts int, fresh *doc) error {
 // the change twice.
 func (c *Client) settle(ctx context.Context, plan planner, cur *doc, w pending, attempt int, ce *ConflictError, s *settings) (*doc, error) {
 	ce.Attempts = attempt
-	fresh, err := c.refresh(ctx, cur, ce, s)
+	fresh, err := c.refresh(ctx, cur, ce, s, true)
 	if err != nil {
 		return nil, w.fail(err, attempt, nil)
 	}
@@ -387,31 +405,31 @@ const maxStalls = 10
 // returns nil when the loop should go round again, else the error that
 // ends it, wrapping the conflict. A busy answer is a stall (see charge); a
 // version conflict is charged later, only if the refresh shows no progress.
-func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) error {
+func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) (time.Duration, error) {
 	ce.Attempts = attempt
 	switch {
 	case !ce.Retryable():
-		return ce
+		return 0, ce
 	case s.maxAttempts > 0 && attempt >= s.maxAttempts:
-		return wrap(ErrAttemptsExhausted, ce)
+		return 0, wrap(ErrAttemptsExhausted, ce)
 	}
 	if ce.Kind == KindBusy {
 		if err := c.charge(stalls, ce); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	d, ok := c.conflictWait(s, attempt, ce)
 	if !ok {
-		return wrap(fmt.Errorf("occ: server asked to wait %v, more than the %v allowed", d, c.maxRetryAfter), ce)
+		return 0, wrap(fmt.Errorf("occ: server asked to wait %v, more than the %v allowed", d, c.maxRetryAfter), ce)
 	}
 	if deadline, has := ctx.Deadline(); has && time.Until(deadline) < d {
-		return fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
+		return 0, fmt.Errorf("%w: waiting %v would outlast it: %w", context.DeadlineExceeded, d, ce)
 	}
 	c.noteRetry(ctx, Retry{Reason: reasonOf(ce), Attempt: attempt, Wait: d, Err: ce, Status: ce.StatusCode})
 	if err := sleep(ctx, d); err != nil {
-		return wrap(err, ce)
+		return 0, wrap(err, ce)
 	}
-	return nil
+	return d, nil
 }
 
 // charge counts a retry that made no progress against the operation's
@@ -436,10 +454,13 @@ func moved(cur, fresh *doc) bool {
 
 // refresh returns the server's current state after a version conflict: the
 // representation the conflict carried, when the answer says it is one (its
-// Content-Location names the resource, RFC 9110 section 8.7) and it has a
-// usable version; else a fresh read.
-func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings) (*doc, error) {
-	if len(ce.Current) > 0 && !ce.BodyTruncated && sameResource(ce.Header.Get("Content-Location"), cur.url) {
+// Content-Location names the resource, RFC 9110 section 8.7), it has a
+// usable version and it is still fresh (carried: the wait since was no
+// longer than the write's round trip, so that it is no staler than a read
+// would be); else a fresh read. On a hot resource a carried document that
+// waited out a backoff is stale, and writing on it only conflicts again.
+func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings, carried bool) (*doc, error) {
+	if carried && len(ce.Current) > 0 && !ce.BodyTruncated && sameResource(ce.Header.Get("Content-Location"), cur.url) {
 		d, err := newDoc(cur.url, ce.Header, ce.Current, s)
 		if err == nil && d.version() != "" {
 			return d, nil

@@ -348,7 +348,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 		if ce.Kind != KindBusy {
 			return nil, w.fail(ce, attempt, nil)
 		}
-		if err := c.mayRetry(ctx, s, attempt, &stalls, ce); err != nil {
+		if _, err := c.mayRetry(ctx, s, attempt, &stalls, ce); err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
 	}

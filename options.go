@@ -86,7 +86,6 @@ type settings struct {
 // defaultSettings are the settings of a client made with no options.
 func defaultSettings() settings {
 	return settings{
-		backoff:      defaultConflictBackoff,
 		merger:       ThreeWay(),
 		coalesce:     true,
 		createMethod: http.MethodPut,
@@ -146,7 +145,12 @@ func WithHooks(h Hooks) Option {
 }
 
 // WithBackoff sets how long to wait before retrying after a conflict, when
-// the server gave no Retry-After. The default is Exponential(20ms, 2s).
+// the server gave no Retry-After. The default paces retries by the server:
+// a uniformly random wait below 8 times the client's moving average of how
+// long one retry (the refresh and the write) takes, 10 ms until one was
+// measured. It was chosen on the hot-resource benchmark, where it beat
+// full jitter (Exponential) on goodput and tail at 1 ms and 5 ms of
+// latency.
 func WithBackoff(b Backoff) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if b == nil {

@@ -55,12 +55,9 @@ func capped(base, max time.Duration, attempt int) time.Duration {
 	return min(d, max)
 }
 
-// Default backoffs: conflicts are retried quickly, since the competing
-// writer is usually done; transient failures more slowly.
-var (
-	defaultConflictBackoff  = Exponential(20*time.Millisecond, 2*time.Second)
-	defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
-)
+// defaultTransientBackoff waits out transient failures. Conflicts are
+// paced by the client instead (see pacer).
+var defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
 
 // Budget is a token bucket that bounds retries against first tries, in the
 // spirit of gRPC retry throttling and the AWS SDK retry quota: every
@@ -367,6 +364,9 @@ func (c *Client) conflictWait(s *settings, attempt int, ce *ConflictError) (time
 	if d, ok := retryAfter(ce.Header, time.Now); ok || ce.RetryAfter > 0 {
 		d = max(d, ce.RetryAfter) // the header's, or one the body gave
 		return d, d <= c.maxRetryAfter
+	}
+	if s.backoff == nil {
+		return c.pace.wait(), true
 	}
 	return s.backoff.Backoff(attempt), true
 }
