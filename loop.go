@@ -301,23 +301,23 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
-		fresh, err := c.retry(ctx, cur, out, s, attempt, &stalls)
+		fresh, err := c.retry(ctx, cur, out, s, attempt, &stalls, &began)
 		if err != nil {
 			return nil, w.fail(err, attempt, nil)
 		}
-		began = time.Now()
 		if fresh != nil { // else busy: resend the same write, unchanged, with the same key
 			cur, w = fresh, pending{}
 		}
 	}
 }
 
-// retry waits before the retry of a write that met a conflict, and returns
-// the state to plan the next write on: nil for a busy answer, whose write
-// is resent unchanged. A conflict after which the version did not move is
-// charged as a stall.
-func (c *Client) retry(ctx context.Context, cur *doc, out outcome, s *settings, attempt int, stalls *int) (*doc, error) {
+// retry waits before the retry of a write that met a conflict, notes in
+// began when the retry proper begins, and returns the state to plan the
+// next write on: nil for a busy answer, whose write is resent unchanged. A
+// conflict after which the version did not move is charged as a stall.
+func (c *Client) retry(ctx context.Context, cur *doc, out outcome, s *settings, attempt int, stalls *int, began *time.Time) (*doc, error) {
 	waited, err := c.mayRetry(ctx, s, attempt, stalls, out.conflict)
+	*began = time.Now()
 	if err != nil || out.conflict.Kind == KindBusy {
 		return nil, err
 	}
