@@ -67,11 +67,12 @@ const (
 
 // New returns a client configured by opts; with none, it is the recommended
 // client: writes go on while the resource makes progress and the context
-// allows, at most 10 retries without progress, conflict backoff from 20 ms to 2 s
-// and transient backoff from 200 ms to 10 s (both full jitter), 4 transient
-// retries, Retry-After honoured up to a minute, retry budgets of 100 tokens
-// earning 0.2 a call, documents up to 32 MiB, three-way merge for [Put], and
-// no logging. It returns an error matching [ErrInvalidArgument] when an
+// allows, at most 10 retries without progress, conflict retries paced by
+// the measured retry round trip (see [WithBackoff]), concurrent changes of
+// one URL coalesced (see [WithCoalescing]), transient backoff from 200 ms
+// to 10 s (full jitter), 4 transient retries, Retry-After honoured up to a
+// minute, retry budgets of 100 tokens earning 0.2 a call, documents up to
+// 32 MiB, three-way merge for [Put], and no logging. It returns an error matching [ErrInvalidArgument] when an
 // option is invalid, a [ThreeWay] merger built with an invalid option
 // included.
 func New(opts ...Option) (*Client, error) {
