@@ -58,13 +58,15 @@ func TestTinyRun(t *testing.T) {
 }
 
 // TestConflictAnswerSavesTheGET shows the server's current-document mode
-// at work: occ Modify reads once per update when conflict answers carry
-// the document, and once more per conflict when they do not.
+// at work: occ Modify, retrying at once, reads once per update when
+// conflict answers carry the document, and once more per conflict when
+// they do not.
 func TestConflictAnswerSavesTheGET(t *testing.T) {
+	noWait := occ.BackoffFunc(func(int) time.Duration { return 0 })
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
 			cfg := Config{Writers: 4, Updates: 5, Server: srv.cfg, Timeout: 30 * time.Second}
-			res, err := Run(context.Background(), cfg, Modify("occ", PerWriter, nil))
+			res, err := Run(context.Background(), cfg, Modify("occ", PerWriter, With(occ.WithBackoff(noWait))))
 			require.NoError(t, err)
 			require.Equal(t, int64(20), res.Landed)
 			extra := res.Counts.Conflicts
@@ -205,7 +207,9 @@ func TestQuantile(t *testing.T) {
 }
 
 // TestConflictAnswerRefresh forces one conflict: occ Modify then reads
-// again only when the conflict answer does not carry the document.
+// again only when the conflict answer does not carry the document (retrying
+// at once: after a backoff longer than the write took, occ reads anyway,
+// since the carried document is stale by then).
 func TestConflictAnswerRefresh(t *testing.T) {
 	for _, srv := range servers {
 		t.Run(srv.name, func(t *testing.T) {
@@ -219,7 +223,8 @@ func TestConflictAnswerRefresh(t *testing.T) {
 					require.NoError(t, increment(ctx, hc, s.URL("d0"), "n", true))
 				}
 			}
-			c, err := occ.New(occ.WithHTTPClient(hc), occ.WithHooks(occ.Hooks{OnRequest: interfere}))
+			noWait := occ.BackoffFunc(func(int) time.Duration { return 0 })
+			c, err := occ.New(occ.WithHTTPClient(hc), occ.WithHooks(occ.Hooks{OnRequest: interfere}), occ.WithBackoff(noWait))
 			require.NoError(t, err)
 			_, err = occ.Modify(context.Background(), c, s.URL("d0"), func(d *map[string]int64) error {
 				(*d)["n"]++
