@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -226,6 +227,9 @@ func (c *Client) leadFirst(url string) {
 // lead writes the batches of url until none is waiting.
 func (c *Client) lead(url string) {
 	for {
+		// Let the callers just answered run first: those that change the
+		// resource again at once then join this batch, not the next.
+		runtime.Gosched()
 		batch, last := c.batches.take(url)
 		if batch == nil {
 			return
