@@ -50,7 +50,11 @@ func TestTinyRun(t *testing.T) {
 					assert.Zero(t, res.GaveUp, "%s: %v", st.Name, res.Reasons)
 					assert.Zero(t, res.Lost, st.Name)
 					assert.Zero(t, res.Extra, st.Name)
-					assert.Equal(t, res.Counts.Commits, res.Landed, st.Name)
+					if st.Layout == PerWriter {
+						assert.Equal(t, res.Counts.Commits, res.Landed, st.Name)
+					} else { // a shared client's coalesced calls share writes
+						assert.LessOrEqual(t, res.Counts.Commits, res.Landed, st.Name)
+					}
 				}
 			})
 		}
