@@ -206,7 +206,21 @@ func (c *Client) sendWrite(ctx context.Context, method, url string, body []byte,
 		out.conflict, out.answered = ce, provesFate(ce)
 		return nil, out, nil
 	}
+	out.applied = out.applied || serverFailedAfter(resp.StatusCode)
 	return nil, out, newStatusError(resp, &c.errs)
+}
+
+// serverFailedAfter reports whether an error answer to a write leaves open
+// that the write was applied: a server error other than those that say the
+// request was not processed (501 Not Implemented, 503 Service Unavailable,
+// 505 HTTP Version Not Supported). A 502 or 504 is a gateway's, already
+// counted by the transient layer.
+func serverFailedAfter(code int) bool {
+	switch code {
+	case http.StatusNotImplemented, http.StatusServiceUnavailable, http.StatusHTTPVersionNotSupported:
+		return false
+	}
+	return code >= 500
 }
 
 // withVersionField returns next with the version field set back to cur's,

@@ -2,6 +2,7 @@ package occ
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -68,4 +69,20 @@ func TestAPossiblyAppliedWriteThatMeetsAnUnparseableConflictIsAmbiguous(t *testi
 	assert.Equal(t, KindUnknown, ce.Kind)
 	assert.ErrorIs(t, err, ErrAmbiguous)
 	assert.JSONEq(t, `{"name":"a","count":2}`, api.doc, "applied once")
+}
+
+func TestAServerErrorToAWriteIsAmbiguous(t *testing.T) {
+	for _, tc := range []struct {
+		status    int
+		ambiguous bool
+	}{{500, true}, {507, true}, {501, false}, {400, false}, {422, false}} {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(api.pass, reply(tc.status, `{"message":"boom"}`, "Content-Type", "application/json"))
+		c := memClient(t, api)
+		_, err := Modify(context.Background(), c, itemURL, incr)
+		var se *StatusError
+		require.ErrorAs(t, err, &se, "status %d", tc.status)
+		assert.Equal(t, tc.status, se.StatusCode)
+		assert.Equal(t, tc.ambiguous, errors.Is(err, ErrAmbiguous), "status %d", tc.status)
+	}
 }
