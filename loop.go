@@ -223,8 +223,9 @@ func serverFailedAfter(code int) bool {
 	return code >= 500
 }
 
-// withVersionField returns next with the version field set back to cur's,
-// so that a change function cannot forge the version.
+// withVersionField returns next (a document, or a merge patch) with the
+// version field set back to cur's, so that a change function cannot forge
+// the version and a patch stays conditional.
 func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	if !cur.hasField {
 		return next, nil
@@ -245,7 +246,7 @@ func encodeWrite(cur *doc, next []byte, s *settings) (string, []byte, string, er
 	case WriteMergePatch:
 		body, err := mergeMergePatch(cur.raw, next)
 		if err == nil {
-			body, err = withPatchVersion(body, cur, s)
+			body, err = withVersionField(body, cur, s) // a merge patch carries the version member too
 		}
 		if !errors.Is(err, errMergePatchNull) {
 			return http.MethodPatch, body, "application/merge-patch+json", err
@@ -259,18 +260,6 @@ func encodeWrite(cur *doc, next []byte, s *settings) (string, []byte, string, er
 		return http.MethodPatch, body, "application/json-patch+json", err
 	}
 	return http.MethodPut, next, contentType(cur), nil
-}
-
-// withPatchVersion sets the version field in a merge patch.
-func withPatchVersion(patch []byte, cur *doc, s *settings) ([]byte, error) {
-	if !cur.hasField {
-		return patch, nil
-	}
-	tree, err := decodeJSON(patch)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
 // withVersionTest puts a test of the version field first in a JSON Patch.
@@ -416,8 +405,8 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 const maxStalls = 10
 
 // mayRetry decides whether a conflict may be retried and waits for it: it
-// returns nil when the loop should go round again, else the error that
-// ends it, wrapping the conflict. A busy answer is a stall (see charge); a
+// returns the wait it made when the loop should go round again, else the
+// error that ends it, wrapping the conflict. A busy answer is a stall (see charge); a
 // version conflict is charged later, only if the refresh shows no progress.
 func (c *Client) mayRetry(ctx context.Context, s *settings, attempt int, stalls *int, ce *ConflictError) (time.Duration, error) {
 	ce.Attempts = attempt
