@@ -62,7 +62,8 @@ var defaultTransientBackoff = Exponential(200*time.Millisecond, 10*time.Second)
 // Budget is a token bucket that bounds retries against first tries, in the
 // spirit of gRPC retry throttling and the AWS SDK retry quota: every
 // operation (for a transient budget, every request) earns a fraction of a
-// token, every retry spends a whole one, and when fewer than one token is left, calls fail fast instead of
+// token, every retry spends a whole one, and when fewer than one token is
+// left, calls fail fast instead of
 // retrying. A nil *Budget allows every retry. A Budget is safe for concurrent
 // use and may be shared by several clients.
 type Budget struct {
@@ -73,7 +74,8 @@ type Budget struct {
 }
 
 // NewBudget returns a full budget of max retries that earns perCall tokens
-// for every operation (every request, as a transient budget). For example NewBudget(100, 0.2)
+// for every operation (every request, as a transient budget). For example
+// NewBudget(100, 0.2)
 // allows a burst of 100 retries and, in the long run, one retry for every
 // five operations. max must be at least 1 and perCall finite and at least 0.
 func NewBudget(max int, perCall float64) (*Budget, error) {
