@@ -54,7 +54,7 @@ func TestInvalidOptionsMatchErrInvalidArgument(t *testing.T) {
 		WithTransientRetries(-1, nil), WithMaxRetryAfter(-1), WithMaxBodySize(0), WithMerger(nil),
 		WithMerger(badMerger()), WithWriteMode(WriteMode(9)), WithVersionField("version"),
 		WithHeader("", "x"), WithHeader("X-A", "a\nb"), WithMaxErrorBody(0), WithConflictParser(nil),
-		WithClassifier(nil)} {
+		WithClassifier(nil), WithDialect(Dialect{}), WithRedactedParams("")} {
 		c, err := New(opt)
 		assert.ErrorIs(t, err, ErrInvalidArgument)
 		assert.Nil(t, c)

@@ -86,7 +86,7 @@ func (w *WriteRequest) SetQuery(key, value string) error {
 func WithDialect(d Dialect) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if d.Decode == nil && d.Encode == nil {
-			return errors.New("occ: WithDialect: neither Decode nor Encode set")
+			return argError("WithDialect", "neither Decode nor Encode set")
 		}
 		s.dialect = &d
 		return nil

@@ -18,11 +18,11 @@ import (
 func TestWithDialectRejectsAnEmptyDialect(t *testing.T) {
 	t.Parallel()
 	_, err := occ.New(occ.WithDialect(occ.Dialect{}))
-	require.Error(t, err)
+	require.ErrorIs(t, err, occ.ErrInvalidArgument)
 	c, err := occ.New()
 	require.NoError(t, err)
 	_, err = occ.GetJSON(context.Background(), c, "http://127.0.0.1:1/x", occ.WithDialect(occ.Dialect{}))
-	require.Error(t, err)
+	require.ErrorIs(t, err, occ.ErrInvalidArgument)
 	assert.NotErrorIs(t, err, occ.ErrInvalidDocument)
 }
 
