@@ -272,7 +272,7 @@ var wholeBodyCurrent = map[string]bool{
 	"create_if_absent_412.http": true,
 }
 
-// TestErrorBodyIsNeverCurrent checks the README's promise over every
+// TestErrorBodyIsNeverCurrent checks docs/errors.md's promise over every
 // fixture: an error body is never taken for the document.
 func TestErrorBodyIsNeverCurrent(t *testing.T) {
 	t.Parallel()

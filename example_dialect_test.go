@@ -15,7 +15,7 @@ import (
 
 // etcd's v2 keys API keeps a value in a JSON envelope, takes writes as form
 // values, and checks the version only in the query (?prevIndex=N, or
-// ?prevExist=false to create). The etcdV2 recipe (see the README) says so in
+// ?prevExist=false to create). The etcdV2 recipe (see RECIPES.md) says so in
 // a few lines; Create, Get and Modify then work as with any other API.
 func ExampleDialect_etcd() {
 	etcd := occ.Dialect{

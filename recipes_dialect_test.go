@@ -1,6 +1,6 @@
 package occ_test
 
-// The README's Dialect recipes, exactly as documented there, used by the
+// RECIPES.md's Dialect recipes, exactly as documented there, used by the
 // tests and examples of this package.
 
 import (
