@@ -16,9 +16,10 @@ import (
 //
 // When goroutines of one [Client] call [Modify] or [ModifyJSON] on the same
 // URL at once, occ gathers the calls that arrive while a write to that URL
-// is being made into one batch, applies their change functions one after
-// another, in arrival order, to the same fresh state, and sends one
-// conditional write. Precisely:
+// is being made into one batch (a batch that must read the resource first
+// also takes the calls that arrive during that read), applies their change
+// functions one after another, in arrival order, to the same fresh state,
+// and sends one conditional write. Precisely:
 //
 //   - Every caller of the batch is answered when that write lands, with the
 //     document as written. On a version conflict, the batch's change
@@ -35,9 +36,9 @@ import (
 //   - A batch whose write may have been applied unseen ends like one call
 //     (see [ErrAmbiguous]): every caller in it gets the same outcome.
 //   - Only calls with the client's settings are batched: a call given any
-//     option but [WithStats] runs alone, so calls with different settings
-//     are never mixed. [Put], [Create], [Get] and [ModifyBytes] are never
-//     batched.
+//     option but [WithStats] or WithCoalescing runs alone, so calls with
+//     different settings are never mixed. [Put], [Create], [Get] and
+//     [ModifyBytes] are never batched.
 //   - The batch after a successful one starts from the document that batch
 //     wrote, without reading it again; a stale start costs one conflict.
 //
@@ -162,6 +163,25 @@ func (co *coalescer) take(url string) ([]*caller, *doc) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	g := co.groups[url]
+	batch := g.batch()
+	if len(batch) == 0 {
+		delete(co.groups, url)
+		return nil, nil
+	}
+	return batch, g.last
+}
+
+// more returns the calls queued for url since the last take, now batched;
+// unlike take, it leaves the group open when there are none.
+func (co *coalescer) more(url string) []*caller {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	return co.groups[url].batch()
+}
+
+// batch empties the queue into a batch of the calls still waiting; the
+// caller holds coalescer.mu.
+func (g *group) batch() []*caller {
 	var batch []*caller
 	for _, m := range g.queue {
 		if m.state == queued {
@@ -170,11 +190,7 @@ func (co *coalescer) take(url string) ([]*caller, *doc) {
 		}
 	}
 	g.queue = nil
-	if len(batch) == 0 {
-		delete(co.groups, url)
-		return nil, nil
-	}
-	return batch, g.last
+	return batch
 }
 
 // remember keeps d as the state the next batch for url starts from.
@@ -214,11 +230,11 @@ func (co *coalescer) plannable(batch []*caller) []*caller {
 // so that an uncontended call costs no other goroutine, and hands the
 // batches that queued meanwhile to a goroutine of their own.
 func (c *Client) leadFirst(url string) {
-	batch, last := c.batches.take(url)
-	c.commit(url, batch, last)
-	if batch, last = c.batches.take(url); batch != nil {
+	batch, last, err := c.gather(url)
+	c.commit(url, batch, last, err)
+	if batch, last, err = c.gather(url); batch != nil {
 		go func() {
-			c.commit(url, batch, last)
+			c.commit(url, batch, last, err)
 			c.lead(url)
 		}()
 	}
@@ -230,23 +246,47 @@ func (c *Client) lead(url string) {
 		// Let the callers just answered run first: those that change the
 		// resource again at once then join this batch, not the next.
 		runtime.Gosched()
-		batch, last := c.batches.take(url)
+		batch, last, err := c.gather(url)
 		if batch == nil {
 			return
 		}
-		c.commit(url, batch, last)
+		c.commit(url, batch, last, err)
 	}
 }
 
-// commit makes one batch's write and answers its calls.
-func (c *Client) commit(url string, batch []*caller, last *doc) {
+// gather returns the next batch for url and the state to plan it on, or
+// the error reading it. When no earlier write left a state, it reads the
+// resource first, for the calls taken so far (see batchContext), and only
+// then closes the batch: the calls that arrive during the read join it instead
+// of waiting for the next write.
+func (c *Client) gather(url string) ([]*caller, *doc, error) {
+	batch, last := c.batches.take(url)
+	if batch == nil || last != nil {
+		return batch, last, nil
+	}
+	ctx, s, done := batch[0].ctx, batch[0].s, func() {}
+	if len(batch) > 1 {
+		ctx, done = batchContext(batch)
+		s = batchSettings(batch)
+	}
+	d, err := c.read(ctx, url, s)
+	done()
+	if err != nil {
+		return batch, nil, err
+	}
+	return append(batch, c.batches.more(url)...), d, nil
+}
+
+// commit makes one batch's write, on last or else on the error reading
+// it, and answers its calls.
+func (c *Client) commit(url string, batch []*caller, last *doc, read error) {
 	if len(batch) == 1 {
-		c.commitOne(url, batch[0], last)
+		c.commitOne(url, batch[0], last, read)
 		return
 	}
 	ctx, cancel := batchContext(batch)
 	defer cancel()
-	d, err := c.change1(ctx, url, c.composite(batch), batchSettings(batch), last)
+	d, err := c.change1(ctx, url, c.composite(batch), batchSettings(batch), last, read)
 	r := callerResult{doc: d, err: err, solo: err != nil && splittable(err)}
 	for _, m := range batch {
 		c.batches.answer(m, r)
@@ -255,13 +295,13 @@ func (c *Client) commit(url string, batch []*caller, last *doc) {
 
 // commitOne is commit for a batch of one call: the call's own context,
 // settings and change, with none of a batch's bookkeeping.
-func (c *Client) commitOne(url string, m *caller, last *doc) {
+func (c *Client) commitOne(url string, m *caller, last *doc, read error) {
 	if len(c.batches.plannable([]*caller{m})) == 0 {
 		return // its caller has gone
 	}
 	d, err := c.change1(m.ctx, url, func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
 		return planSafely(ctx, m, cur, attempt)
-	}, m.s, last)
+	}, m.s, last, read)
 	var p *changePanic
 	if errors.As(err, &p) {
 		c.batches.answer(m, callerResult{panicked: p.value})
@@ -271,11 +311,12 @@ func (c *Client) commitOne(url string, m *caller, last *doc) {
 }
 
 // change1 runs the conflict loop for one write of a group, from last when
-// the group's previous write left a state to start from, and keeps the
-// state this one leaves for the next.
-func (c *Client) change1(ctx context.Context, url string, plan planner, s *settings, last *doc) (*doc, error) {
-	cur, err := last, error(nil)
-	if cur == nil {
+// the group's previous write left a state to start from (or the read that
+// gather made failed with err), and keeps the state this one leaves for
+// the next.
+func (c *Client) change1(ctx context.Context, url string, plan planner, s *settings, last *doc, err error) (*doc, error) {
+	cur := last
+	if cur == nil && err == nil {
 		cur, err = c.read(ctx, url, s)
 	}
 	var d *doc

@@ -255,3 +255,94 @@ func TestAnAmbiguousBatchIsAmbiguousForEveryCaller(t *testing.T) {
 		assert.JSONEq(t, `{"status":"open","count":4,"tags":[]}`, string(doc), "each change applied once")
 	})
 }
+
+// gatedReads is a transport to store whose GETs wait, once armed, until
+// the gate closes.
+type gatedReads struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	gate chan struct{}
+}
+
+func (g *gatedReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil && r.Method == http.MethodGet {
+		<-gate
+	}
+	return g.next.RoundTrip(r)
+}
+
+// arm makes the GETs from now on wait until the returned gate closes.
+func (g *gatedReads) arm() chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gate = make(chan struct{})
+	return g.gate
+}
+
+func readGated(t *testing.T) (*occtest.Store, *occ.Client, *gatedReads) {
+	t.Helper()
+	store := occtest.NewStore(occtest.WithTransitions("/status", map[string][]string{"open": {"closed"}}))
+	require.NoError(t, store.Set("/orders/1", []byte(`{"status":"open","count":0,"tags":[]}`)))
+	g := &gatedReads{next: occtest.Transport(store)}
+	c, err := occ.New(occ.WithHTTPClient(&http.Client{Transport: g}), occ.WithBackoff(noWait))
+	require.NoError(t, err)
+	return store, c, g
+}
+
+func incrOrder(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
+
+func TestCallsArrivingDuringTheFirstReadJoinItsWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, c, g := readGated(t)
+		open := g.arm()
+		first := modifyMany(context.Background(), c, 1, incrOrder) // reading
+		rest := modifyMany(context.Background(), c, 9, incrOrder)  // queued meanwhile
+		close(open)
+		synctest.Wait()
+		for _, r := range []*results{first, rest} {
+			for _, err := range r.errs {
+				require.NoError(t, err)
+			}
+		}
+		assert.Equal(t, 1, store.Writes(), "the nine that arrived during the read share its write")
+		assert.Len(t, store.Requests(), 2, "one GET, one PUT")
+		doc, _, _ := store.Get("/orders/1")
+		assert.JSONEq(t, `{"status":"open","count":10,"tags":[]}`, string(doc))
+	})
+}
+
+func TestABatchReadOutlivesItsFirstCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store, c, g := readGated(t)
+		release := make(chan struct{})
+		store.BeforeNextWrite(func(*http.Request) { <-release })
+		// The first call's write is refused (a state the order may not
+		// take), so the batch queued behind it has no state to start from
+		// and reads first, on behalf of both of its calls.
+		first := modifyMany(context.Background(), c, 1, func(int) func(*order) error {
+			return func(o *order) error { o.Status = "reopened"; return nil }
+		})
+		leaving, leave := context.WithCancel(context.Background())
+		gone := modifyMany(leaving, c, 1, incrOrder)
+		staying := modifyMany(context.Background(), c, 1, incrOrder)
+		open := g.arm()
+		close(release)
+		synctest.Wait() // the batch of two is reading
+		leave()
+		synctest.Wait()
+		close(open)
+		synctest.Wait()
+		require.Len(t, first.errs, 1)
+		require.ErrorIs(t, first.errs[0], occ.ErrConflict)
+		require.Len(t, gone.errs, 1)
+		assert.ErrorIs(t, gone.errs[0], context.Canceled)
+		require.Len(t, staying.errs, 1)
+		require.NoError(t, staying.errs[0], "the read goes on for the call still waiting")
+		assert.Equal(t, 1, staying.docs[0].Count)
+		doc, _, _ := store.Get("/orders/1")
+		assert.JSONEq(t, `{"status":"open","count":1,"tags":[]}`, string(doc), "the departed change is left out")
+	})
+}
