@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 )
 
 // Select keeps the strategies that run on wl and whose name (with its
@@ -26,7 +27,8 @@ func Select(all []Strategy, wl Workload, only string) ([]Strategy, error) {
 // Measure runs every strategy runs times, interleaved, and returns one row
 // per strategy and the median serial limit. Right before every row it
 // measures the serial limit again, so that each row's "× serial" is taken
-// against the machine as loaded at that moment. Progress goes to stderr.
+// against the machine as loaded at that moment, and it collects the
+// garbage the rows before left. Progress goes to stderr.
 func Measure(ctx context.Context, cfg Config, sts []Strategy, runs int) ([]Row, float64, error) {
 	runs = max(runs, 1)
 	results := make([][]Result, len(sts))
@@ -38,6 +40,7 @@ func Measure(ctx context.Context, cfg Config, sts []Strategy, runs int) ([]Row, 
 				return nil, 0, err
 			}
 			serials = append(serials, Result{Serial: serial})
+			runtime.GC() // no row pays for the garbage of the rows before it
 			res, err := Run(ctx, cfg, st)
 			if err != nil {
 				return nil, 0, fmt.Errorf("%s: %w", st.Name, err)

@@ -74,12 +74,21 @@ func WriteTable(w io.Writer, rows []Row) error {
 	b.WriteString("| strategy | client | landed | gave up | lost | writes/landed | requests/landed | goodput/s | × serial | p50 | p99 | max |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %.1f | %.1f | %.0f | %.2fx | %s | %s | %s |\n",
-			r.Name, r.Layout, r.Landed, gaveUp(r), lost(r), r.WritesPerLanded, r.ReqsPerLand,
+		fmt.Fprintf(&b, "| %s | %s | %d | %s | %s | %s | %s | %.0f | %.2fx | %s | %s | %s |\n",
+			r.Name, r.Layout, r.Landed, gaveUp(r), lost(r), perLanded(r.WritesPerLanded), perLanded(r.ReqsPerLand),
 			r.Goodput, r.XSerial, ms(r.P50), ms(r.P99), ms(r.Max))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// perLanded renders a count per landed update: one decimal, or three where
+// coalescing makes it a small fraction.
+func perLanded(x float64) string {
+	if x > 0 && x < 0.1 {
+		return fmt.Sprintf("%.3f", x)
+	}
+	return fmt.Sprintf("%.1f", x)
 }
 
 // gaveUp renders the worst run's give-ups and, over all runs, why.
