@@ -142,7 +142,7 @@ func TestCheck(t *testing.T) {
 
 func TestParsePolicy(t *testing.T) {
 	for _, spec := range []string{"default", "lifted", "full:2ms:128ms", "equal:1ms:1s", "const:50ms",
-		"aging:2ms:128ms:6", "hump:2ms:256ms:9:1:4", "adaptive:3:1", "paced:8", "pacedx:8", "aged:8:1:1", "step:2ms:512ms:10:10ms"} {
+		"aging:2ms:128ms:6", "hump:2ms:256ms:9:1:4", "adaptive:3:1", "paced:8", "pacedx:8", "aged:8:1:1", "step:2ms:512ms:10:10ms", "tilt:5:4:12"} {
 		p, err := ParsePolicy(spec)
 		require.NoError(t, err, spec)
 		assert.Equal(t, spec, p.Name)
@@ -182,6 +182,7 @@ func TestBackoffBounds(t *testing.T) {
 		{"pacedx", NewPacedRise(4), func(n int) time.Duration { return 10 * ms << min(n-1, 2) }},
 		{"adaptive", NewAdaptive(3, 1), func(int) time.Duration { return maxScale }},
 		{"aged", NewAged(4, 1, 1), func(int) time.Duration { return 40 * ms }},
+		{"tilt", NewTilt(4, 2, 4), func(int) time.Duration { return 4 * 4 * 10 * ms }},
 		{"step", Step(2*ms, 64*ms, 5, 3*ms), func(n int) time.Duration {
 			if n >= 5 {
 				return 3 * ms

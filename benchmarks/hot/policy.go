@@ -46,8 +46,6 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //	                   attempt K on falls as c·(K/n)^A, but not below c/F
 //	adaptive:T:A       a per-client contention estimate aiming at T attempts per
 //	                   operation, aging with exponent A (see Adaptive)
-//	adaptive:T:A       a per-client contention estimate aiming at T attempts per
-//	                   operation, aging with exponent A (see Adaptive)
 //	step:B:C:K:S       full jitter from B to C before attempt K, then uniform in
 //	                   [0, S): a writer that has lost K rounds jumps the queue
 //	aged:Y:O:A         per-client time aging: uniform in [0, Y·cycle) for an
@@ -57,6 +55,9 @@ func lifted(b func() occ.Backoff) func() []occ.Option {
 //
 //	pacedx:M           as paced, but the ceiling rises from one cycle, doubling
 //	                   up to M cycles
+//	tilt:M:G:K         paced:M tilted by an operation's age against the usual
+//	                   (see Tilt): younger waits up to K times longer, older
+//	                   down to K times shorter
 //
 // Every spec but default lifts the attempt cap and the conflict budget.
 func ParsePolicy(spec string) (Policy, error) {
@@ -107,6 +108,9 @@ var backoffs = map[string]struct {
 	"aged":     {3, func(a []time.Duration) occ.Backoff { return NewAged(a[0].Seconds(), a[1].Seconds(), a[2].Seconds()) }},
 	"pacedx":   {1, func(a []time.Duration) occ.Backoff { return NewPacedRise(a[0].Seconds()) }},
 	"paced":    {1, func(a []time.Duration) occ.Backoff { return NewPaced(a[0].Seconds()) }},
+	"tilt": {3, func(a []time.Duration) occ.Backoff {
+		return NewTilt(a[0].Seconds(), a[1].Seconds(), a[2].Seconds())
+	}},
 }
 
 // count reads a bare number back from parseArg.
