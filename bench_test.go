@@ -90,8 +90,7 @@ func BenchmarkModify(b *testing.B) {
 }
 
 // cpuTime is the process's CPU time (user and system) at a point: the
-// client's and the in-process server's work, whatever else the machine
-// runs, which wall time per operation is not.
+// client's and the in-process server's work.
 type cpuTime time.Duration
 
 // cpuClock reads the process's CPU time.

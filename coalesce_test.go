@@ -27,15 +27,31 @@ type order struct {
 // made meanwhile queue behind it.
 func gated(t *testing.T, opts ...occ.Option) (*occtest.Store, *occ.Client, chan struct{}) {
 	t.Helper()
-	store := occtest.NewStore(occtest.WithTransitions("/status", map[string][]string{"open": {"closed"}}))
-	require.NoError(t, store.Set("/orders/1", []byte(`{"status":"open","count":0,"tags":[]}`)))
+	store := orderStore(t)
 	release := make(chan struct{})
 	store.BeforeNextWrite(func(*http.Request) { <-release })
-	base := []occ.Option{occ.WithHTTPClient(&http.Client{Transport: occtest.Transport(store)}), occ.WithBackoff(noWait)}
+	return store, orderClient(t, occtest.Transport(store), opts...), release
+}
+
+// orderStore returns an in-process occtest store with one open order.
+func orderStore(t *testing.T) *occtest.Store {
+	t.Helper()
+	store := occtest.NewStore(occtest.WithTransitions("/status", map[string][]string{"open": {"closed"}}))
+	require.NoError(t, store.Set("/orders/1", []byte(`{"status":"open","count":0,"tags":[]}`)))
+	return store
+}
+
+// orderClient returns a client sending through rt, retrying conflicts at once.
+func orderClient(t *testing.T, rt http.RoundTripper, opts ...occ.Option) *occ.Client {
+	t.Helper()
+	base := []occ.Option{occ.WithHTTPClient(&http.Client{Transport: rt}), occ.WithBackoff(noWait)}
 	c, err := occ.New(append(base, opts...)...)
 	require.NoError(t, err)
-	return store, c, release
+	return c
 }
+
+// incrOrder is the change of call i: one more to the order's count.
+func incrOrder(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
 
 const orderURL = "http://orders.test/orders/1"
 
@@ -96,7 +112,7 @@ func TestACoalescedChangeThatFailsIsLeftOutAlone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t)
 		errNo := errors.New("no")
-		modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		modifyMany(context.Background(), c, 1, incrOrder)
 		rest := modifyMany(context.Background(), c, 5, func(i int) func(*order) error {
 			return func(o *order) error {
 				if i == 2 {
@@ -126,12 +142,12 @@ func TestACoalescedChangeThatFailsIsLeftOutAlone(t *testing.T) {
 func TestACoalescedCallerWhoseContextEndsWhileQueuedIsLeftOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t)
-		modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		modifyMany(context.Background(), c, 1, incrOrder)
 		ctx, cancel := context.WithCancel(context.Background())
 		gone := modifyMany(ctx, c, 1, func(int) func(*order) error {
 			return func(o *order) error { o.Tags = append(o.Tags, "gone"); return nil }
 		})
-		stay := modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		stay := modifyMany(context.Background(), c, 1, incrOrder)
 		cancel()
 		synctest.Wait()
 		require.Len(t, gone.errs, 1)
@@ -148,7 +164,7 @@ func TestACoalescedCallerWhoseContextEndsWhileQueuedIsLeftOut(t *testing.T) {
 func TestACoalescedWriteRefusedForOneChangeDoesNotFailTheOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t)
-		modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		modifyMany(context.Background(), c, 1, incrOrder)
 		rest := modifyMany(context.Background(), c, 4, func(i int) func(*order) error {
 			return func(o *order) error {
 				if i == 1 {
@@ -177,10 +193,9 @@ func TestACoalescedWriteRefusedForOneChangeDoesNotFailTheOthers(t *testing.T) {
 func TestCallsWithTheirOwnSettingsAreNotCoalesced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t)
-		incr := func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
-		modifyMany(context.Background(), c, 1, incr)
-		own := modifyMany(context.Background(), c, 3, incr, occ.WithHeader("X-Tenant", "a"))
-		shared := modifyMany(context.Background(), c, 3, incr, occ.WithCoalescing(true))
+		modifyMany(context.Background(), c, 1, incrOrder)
+		own := modifyMany(context.Background(), c, 3, incrOrder, occ.WithHeader("X-Tenant", "a"))
+		shared := modifyMany(context.Background(), c, 3, incrOrder, occ.WithCoalescing(true))
 		close(release)
 		synctest.Wait()
 		for _, err := range append(own.errs, shared.errs...) {
@@ -200,13 +215,13 @@ func TestCallsWithTheirOwnSettingsAreNotCoalesced(t *testing.T) {
 func TestACoalescedChangeThatPanicsPanicsInItsCaller(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t)
-		modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		modifyMany(context.Background(), c, 1, incrOrder)
 		recovered := make(chan any, 1)
 		go func() {
 			defer func() { recovered <- recover() }()
 			_, _ = occ.Modify(context.Background(), c, orderURL, func(*order) error { panic("boom") })
 		}()
-		other := modifyMany(context.Background(), c, 1, func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } })
+		other := modifyMany(context.Background(), c, 1, incrOrder)
 		close(release)
 		synctest.Wait()
 		assert.Equal(t, "boom", <-recovered)
@@ -219,9 +234,8 @@ func TestACoalescedChangeThatPanicsPanicsInItsCaller(t *testing.T) {
 func TestCoalescingCanBeTurnedOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, release := gated(t, occ.WithCoalescing(false))
-		incr := func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
-		modifyMany(context.Background(), c, 1, incr)
-		rest := modifyMany(context.Background(), c, 4, incr)
+		modifyMany(context.Background(), c, 1, incrOrder)
+		rest := modifyMany(context.Background(), c, 4, incrOrder)
 		close(release)
 		synctest.Wait()
 		for _, err := range rest.errs {
@@ -242,9 +256,8 @@ func TestAnAmbiguousBatchIsAmbiguousForEveryCaller(t *testing.T) {
 		c, err := occ.New(occ.WithHTTPClient(&http.Client{Transport: occtest.Transport(store)}), occ.WithBackoff(noWait),
 			occ.WithTransientRetries(2, noWait))
 		require.NoError(t, err)
-		incr := func(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
-		modifyMany(context.Background(), c, 1, incr)
-		rest := modifyMany(context.Background(), c, 3, incr)
+		modifyMany(context.Background(), c, 1, incrOrder)
+		rest := modifyMany(context.Background(), c, 3, incrOrder)
 		store.Inject(occtest.Fault{Method: http.MethodPut, ResetAfterWrite: true, Times: 2}) // the first write's and the batch's answers are lost
 		close(release)
 		synctest.Wait()
@@ -282,17 +295,13 @@ func (g *gatedReads) arm() chan struct{} {
 	return g.gate
 }
 
+// readGated is gated with its GETs held, once armed, instead of a write.
 func readGated(t *testing.T) (*occtest.Store, *occ.Client, *gatedReads) {
 	t.Helper()
-	store := occtest.NewStore(occtest.WithTransitions("/status", map[string][]string{"open": {"closed"}}))
-	require.NoError(t, store.Set("/orders/1", []byte(`{"status":"open","count":0,"tags":[]}`)))
+	store := orderStore(t)
 	g := &gatedReads{next: occtest.Transport(store)}
-	c, err := occ.New(occ.WithHTTPClient(&http.Client{Transport: g}), occ.WithBackoff(noWait))
-	require.NoError(t, err)
-	return store, c, g
+	return store, orderClient(t, g), g
 }
-
-func incrOrder(int) func(*order) error { return func(o *order) error { o.Count++; return nil } }
 
 func TestCallsArrivingDuringTheFirstReadJoinItsWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
