@@ -17,18 +17,13 @@ import (
 type Aged struct {
 	young, old, alpha float64
 
-	mu       sync.Mutex
-	cycle    time.Duration
-	typical  time.Duration // 0 until an operation was seen
-	start    time.Time     // estimated start of the current operation
-	last     time.Time
-	lastN    int
-	lastWait time.Duration
+	mu    sync.Mutex
+	clock opClock
 }
 
 // NewAged returns an Aged backoff; see [Aged].
 func NewAged(young, old, alpha float64) *Aged {
-	return &Aged{young: young, old: old, alpha: alpha, cycle: 10 * time.Millisecond}
+	return &Aged{young: young, old: old, alpha: alpha, clock: newOpClock()}
 }
 
 // Backoff returns the wait before retry n.
@@ -36,32 +31,12 @@ func (a *Aged) Backoff(n int) time.Duration {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	switch {
-	case n <= a.lastN || a.last.IsZero(): // a new operation
-		if !a.last.IsZero() {
-			a.fold(&a.typical, a.last.Add(a.lastWait+a.cycle).Sub(a.start))
-		}
-		a.start = now.Add(-a.cycle)
-	case n == a.lastN+1:
-		a.fold(&a.cycle, now.Sub(a.last)-a.lastWait)
-	}
+	age := a.clock.tick(n, now)
 	m := a.young
-	if a.typical > 0 && float64(now.Sub(a.start)) > a.alpha*float64(a.typical) {
+	if typical := a.clock.typical; typical > 0 && float64(age) > a.alpha*float64(typical) {
 		m = a.old
 	}
-	d := jitter(time.Duration(m * float64(a.cycle)))
-	a.last, a.lastN, a.lastWait = now, n, d
+	d := jitter(time.Duration(m * float64(a.clock.cycle)))
+	a.clock.waited(n, now, d)
 	return d
-}
-
-// fold moves a moving average an eighth of the way to sample.
-func (a *Aged) fold(avg *time.Duration, sample time.Duration) {
-	if sample <= 0 {
-		return
-	}
-	if *avg == 0 {
-		*avg = sample
-		return
-	}
-	*avg += (sample - *avg) / 8
 }

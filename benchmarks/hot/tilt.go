@@ -19,51 +19,25 @@ import (
 type Tilt struct {
 	m, g, k float64
 
-	mu       sync.Mutex
-	cycle    time.Duration
-	typical  time.Duration // 0 until a contended operation ended
-	start    time.Time     // estimated start of the current operation
-	last     time.Time
-	lastN    int
-	lastWait time.Duration
+	mu    sync.Mutex
+	clock opClock
 }
 
 // NewTilt returns a Tilt backoff; see [Tilt].
-func NewTilt(m, g, k float64) *Tilt {
-	return &Tilt{m: m, g: g, k: k, cycle: 10 * time.Millisecond}
-}
+func NewTilt(m, g, k float64) *Tilt { return &Tilt{m: m, g: g, k: k, clock: newOpClock()} }
 
 // Backoff returns the wait before retry n.
 func (t *Tilt) Backoff(n int) time.Duration {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch {
-	case n <= t.lastN || t.last.IsZero(): // a new operation; the last one ended a cycle after its wait
-		if !t.last.IsZero() {
-			foldAverage(&t.typical, t.last.Add(t.lastWait+t.cycle).Sub(t.start))
-		}
-		t.start = now.Add(-t.cycle) // its first read and write
-	case n == t.lastN+1:
-		foldAverage(&t.cycle, now.Sub(t.last)-t.lastWait)
-	}
+	age := t.clock.tick(n, now)
 	f := 1.0
-	if t.typical > 0 {
-		x := float64(now.Sub(t.start)) / float64(t.typical)
+	if typical := t.clock.typical; typical > 0 {
+		x := float64(age) / float64(typical)
 		f = math.Min(t.k, math.Max(1/t.k, math.Exp2(-t.g*(x-1))))
 	}
-	d := jitter(time.Duration(t.m * f * float64(t.cycle)))
-	t.last, t.lastN, t.lastWait = now, n, d
+	d := jitter(time.Duration(t.m * f * float64(t.clock.cycle)))
+	t.clock.waited(n, now, d)
 	return d
-}
-
-// foldAverage moves a moving average an eighth of the way to sample.
-func foldAverage(avg *time.Duration, sample time.Duration) {
-	switch {
-	case sample <= 0:
-	case *avg == 0:
-		*avg = sample
-	default:
-		*avg += (sample - *avg) / 8
-	}
 }
