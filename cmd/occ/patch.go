@@ -23,7 +23,7 @@ type patchConfig struct {
 	url          string
 	sets         []member
 	versionField string
-	headers      [][2]string
+	headers      []occ.CallOption
 	weakETags    bool
 	timeout      time.Duration
 }
@@ -106,14 +106,9 @@ func (cfg *patchConfig) fill(sets, headers []string) error {
 		}
 		cfg.sets = append(cfg.sets, m)
 	}
-	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return fmt.Errorf("-header %q: want 'Name: value'", h)
-		}
-		cfg.headers = append(cfg.headers, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
-	}
-	return nil
+	var err error
+	cfg.headers, err = headerOptions(headers)
+	return err
 }
 
 // parseMember parses a -set value, /pointer=json. The pointer is cut at
@@ -147,9 +142,7 @@ func patch(ctx context.Context, c *occ.Client, cfg patchConfig, out io.Writer) e
 	if cfg.versionField != "" {
 		opts = append(opts, occ.WithVersionField(cfg.versionField))
 	}
-	for _, h := range cfg.headers {
-		opts = append(opts, occ.WithHeader(h[0], h[1]))
-	}
+	opts = append(opts, cfg.headers...)
 	doc, err := occ.ModifyJSON(ctx, c, cfg.url, func(doc []byte) ([]byte, error) {
 		return applyMembers(doc, cfg.sets)
 	}, opts...)

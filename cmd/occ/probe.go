@@ -23,7 +23,7 @@ type probeConfig struct {
 	versionHeader string
 	versionQuery  string
 	createQuery   string
-	headers       [][2]string
+	headers       []occ.CallOption
 	weakETags     bool
 	timeout       time.Duration
 }
@@ -96,14 +96,9 @@ func (cfg *probeConfig) fill(headers []string) error {
 	if cfg.createQuery != "" && cfg.versionQuery == "" {
 		return errors.New("-create-query needs -version-query")
 	}
-	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return fmt.Errorf("-header %q: want 'Name: value'", h)
-		}
-		cfg.headers = append(cfg.headers, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
-	}
-	return nil
+	var err error
+	cfg.headers, err = headerOptions(headers)
+	return err
 }
 
 // options returns the call options cfg asks for.
@@ -122,9 +117,7 @@ func (cfg probeConfig) options() []occ.CallOption {
 	if d.Decode != nil || d.Encode != nil {
 		opts = append(opts, occ.WithDialect(d))
 	}
-	for _, h := range cfg.headers {
-		opts = append(opts, occ.WithHeader(h[0], h[1]))
-	}
+	opts = append(opts, cfg.headers...)
 	return opts
 }
 
@@ -167,4 +160,17 @@ func printCheckErr(w io.Writer, err error) {
 	default:
 		fmt.Fprintf(w, "%31s %v\n", "", err)
 	}
+}
+
+// headerOptions parses -header values, 'Name: value', into call options.
+func headerOptions(headers []string) ([]occ.CallOption, error) {
+	opts := make([]occ.CallOption, 0, len(headers))
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("-header %q: want 'Name: value'", h)
+		}
+		opts = append(opts, occ.WithHeader(strings.TrimSpace(name), strings.TrimSpace(value)))
+	}
+	return opts, nil
 }
