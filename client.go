@@ -3,12 +3,14 @@ package occ
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -147,7 +149,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("occ: buffering request body: %w", err)
 	}
 	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured)}
-	resp, err := c.roundTrip(rreq, x)
+	resp, err := c.roundTrip(rreq.WithContext(x.watch(req.Context())), x)
 	if err != nil {
 		return nil, err
 	}
@@ -158,12 +160,16 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// roundTrip sends req through the transient layer, which records on x what
-// it learns.
+// watch returns ctx carrying x, and the httptrace hooks that feed x, for
+// the transient layer to record on x what it learns of a send.
+func (x *exchange) watch(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, exchangeKey{}, x)
+	return httptrace.WithClientTrace(ctx, x.send.clientTrace())
+}
+
+// roundTrip sends req, whose context x watches, through the transient
+// layer.
 func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Response, error) {
-	ctx := context.WithValue(req.Context(), exchangeKey{}, x)
-	ctx = httptrace.WithClientTrace(ctx, x.send.clientTrace())
-	req = req.WithContext(ctx)
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
@@ -215,16 +221,18 @@ func safeToResend(method string, h http.Header, keysHonoured bool) bool {
 }
 
 // send makes one logical request of an operation: method on url with body
-// and headers, through the transient layer, counted in s's stats. The
+// and headers, through the transient layer, counted in s's stats. h, nil
+// or built for this one request, becomes the request's header. The
 // exchange tells what the transient layer learnt, even on error.
 func (c *Client) send(ctx context.Context, method, url string, body []byte, h http.Header, s *settings) (*http.Response, *exchange, error) {
 	var raw any
 	if body != nil {
 		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, raw)
+	x := &exchange{write: isWrite(method)}
+	req, err := retryablehttp.NewRequestWithContext(x.watch(ctx), method, url, raw)
 	if err != nil {
-		return nil, &exchange{}, fmt.Errorf("occ: building request: %w", err)
+		return nil, x, fmt.Errorf("occ: building request: %w", err)
 	}
 	if body != nil {
 		// Without GetBody, net/http cannot silently resend a write that
@@ -233,23 +241,36 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 		// which knows whether the first send may have been applied.
 		req.GetBody = nil
 	}
-	for k, v := range s.header {
-		req.Header[k] = v
+	if h != nil {
+		req.Header = h
 	}
-	for k, v := range h {
-		req.Header[k] = v
+	for k, v := range s.header {
+		if _, ok := req.Header[k]; !ok {
+			req.Header[k] = v
+		}
 	}
 	if !s.opaque {
-		req.Header.Set("Accept", "application/json")
+		req.Header["Accept"] = []string{"application/json"}
 	}
-	x := &exchange{write: isWrite(method), safe: safeToResend(method, req.Header, s.keysHonoured)}
+	x.safe = safeToResend(method, req.Header, s.keysHonoured)
 	resp, err := c.roundTrip(req, x)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })
 	return resp, x, err
 }
 
-// newIdempotencyKey returns a fresh random Idempotency-Key.
-func newIdempotencyKey() string { return rand.Text() }
+// keyEncoding spells an Idempotency-Key in crypto/rand.Text's alphabet.
+var keyEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newIdempotencyKey returns a fresh random Idempotency-Key of 128 bits, 26
+// characters. A key must be unique, not secret, so its bits come from
+// math/rand/v2's generator (ChaCha8, seeded from the operating system):
+// crypto/rand costs a system call per key.
+func newIdempotencyKey() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], mrand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], mrand.Uint64())
+	return keyEncoding.EncodeToString(b[:])
+}
 
 // preallocMax bounds what readDocument allocates on the word of a
 // Content-Length header: a larger claim is read as it arrives.

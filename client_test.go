@@ -201,6 +201,28 @@ func TestCancellationDuringBackoffReturnsAtOnce(t *testing.T) {
 	})
 }
 
+func TestCancellationDuringTheReadSendsNoWrite(t *testing.T) {
+	for _, doc := range []string{
+		`{"name":"a","count":1}`,                // what item models: no rebase needed
+		`{"name":"a","count":1,"extra":"kept"}`, // a member item does not model
+	} {
+		api := newFakeAPI(doc)
+		ctx, cancel := context.WithCancel(context.Background())
+		api.then(func(w http.ResponseWriter, r *http.Request) {
+			cancel() // the caller leaves while its read is answered
+			api.pass(w, r)
+		})
+		changed := false
+		_, err := Modify(ctx, memClient(t, api), itemURL, func(v *item) error {
+			changed = true
+			return incr(v)
+		})
+		assert.ErrorIs(t, err, context.Canceled, doc)
+		assert.False(t, changed, "no change on behalf of a caller that left")
+		assert.Zero(t, api.count(http.MethodPut), "no write on behalf of a caller that left")
+	}
+}
+
 func TestRetryAfterBeyondDeadlineIsNotStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newFakeAPI(`{"name":"a","count":1}`)
@@ -633,4 +655,14 @@ func TestAnAnswerStandsWhenTheContextEndsAfterIt(t *testing.T) {
 	got, err := Modify(ctx, c, itemURL, incr)
 	require.NoError(t, err, "reporting failure would invite a second, duplicate write")
 	assert.Equal(t, 2, got.Count)
+}
+
+func TestIdempotencyKeysAreDistinctAndPlain(t *testing.T) {
+	seen := make(map[string]bool)
+	for range 10000 {
+		k := newIdempotencyKey()
+		require.Regexp(t, `^[A-Z2-7]{26}$`, k, "128 bits in crypto/rand.Text's alphabet")
+		require.False(t, seen[k], "key %s repeated", k)
+		seen[k] = true
+	}
 }

@@ -218,6 +218,8 @@ func shape(w WriteRequest, s *settings) (WriteRequest, error) {
 	if err := s.dialect.Encode(&w); err != nil {
 		return WriteRequest{}, fmt.Errorf("occ: Dialect.Encode: %w", err)
 	}
+	// A copy: occ adds to the header, which Encode may share.
+	w.Header = w.Header.Clone()
 	if w.Header == nil {
 		w.Header = http.Header{}
 	}

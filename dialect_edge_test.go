@@ -98,6 +98,44 @@ func TestDialectDecodeOnly(t *testing.T) {
 	assert.Equal(t, `{"n":2}`, h.doc)
 }
 
+// An Encode may hand occ a header map it keeps and shares between writes:
+// occ adds its own fields (Idempotency-Key, Accept) to a copy, so that the
+// shared map never collects them and writes never share a key.
+func TestDialectEncodeMayShareItsHeader(t *testing.T) {
+	t.Parallel()
+	h := &headerAPI{doc: `{"n":0}`, ver: 1}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	shared := http.Header{"X-Tenant": {"blue"}}
+	d := occ.Dialect{
+		Decode: occ.VersionHeader("X-Version"),
+		Encode: func(w *occ.WriteRequest) error {
+			w.Header = shared
+			w.Header.Set("If-Match", `"`+w.Version+`"`) // the caller's own doing
+			return nil
+		},
+	}
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), occ.WithDialect(d))
+	require.NoError(t, err)
+	for range 2 {
+		_, err := occ.Modify(context.Background(), c, srv.URL+"/d", func(v *counterDoc) error { v.N++; return nil })
+		require.NoError(t, err)
+	}
+	assert.Empty(t, shared.Get("Idempotency-Key"))
+	assert.Empty(t, shared.Get("Accept"))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var keys []string
+	for _, r := range h.reqs {
+		if r.Method == http.MethodPut {
+			assert.Equal(t, "blue", r.Header.Get("X-Tenant"))
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+		}
+	}
+	require.Len(t, keys, 2)
+	assert.NotEqual(t, keys[0], keys[1])
+}
+
 // The current document a conflict answer carries (with a Content-Location
 // naming the resource) goes through Decode too, instead of another read.
 func TestDialectRefreshFromConflictDecodes(t *testing.T) {

@@ -98,12 +98,12 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 	if s.dialect != nil {
 		return dialectConditions(d, s)
 	}
-	h := http.Header{}
+	h := make(http.Header, 4) // room for what write adds
 	switch {
 	case d.etag != "" && (!isWeak(d.etag) || s.weakETags):
-		h.Set("If-Match", d.etag)
+		h["If-Match"] = []string{d.etag}
 	case d.lastModified != "":
-		h.Set("If-Unmodified-Since", d.lastModified)
+		h["If-Unmodified-Since"] = []string{d.lastModified}
 	}
 	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
 		h.Set("If-Match", entityTag(fieldString(d.field)))
@@ -169,12 +169,12 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 	if err != nil {
 		return outcome{}, err
 	}
-	h.Set("Content-Type", ctype)
+	h["Content-Type"] = []string{ctype}
 	req, err := shape(WriteRequest{Method: method, URL: cur.url, Header: h, Body: body, Version: cur.version()}, s)
 	if err != nil {
 		return outcome{}, err
 	}
-	req.Header.Set("Idempotency-Key", w.key)
+	req.Header["Idempotency-Key"] = []string{w.key}
 	resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, false)
 	if resp != nil {
 		out.doc, err = c.written(ctx, cur.url, resp, next, s)
@@ -389,8 +389,11 @@ func (c *Client) settle(ctx context.Context, plan planner, cur *doc, w pending, 
 	return nil, w.fail(ce, attempt, fresh)
 }
 
-// plan runs the planner and pins the version field.
+// plan runs the planner, unless ctx has ended, and pins the version field.
 func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, s *settings) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // the caller left: no change, no write
+	}
 	next, err := plan(ctx, cur, attempt)
 	if err != nil || next == nil {
 		return nil, err

@@ -150,6 +150,10 @@ func typedPlan[T any](change func(*T) error) planner {
 			return nil, err
 		}
 		// T's view changed, so the document does: no need to compare.
+		if bytes.Equal(before, cur.raw) {
+			// T models the document exactly: the rebase would give after.
+			return after, nil
+		}
 		return rebase.Merge(ctx, before, after, cur.raw)
 	}
 }
@@ -332,7 +336,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 	c.conflictBudget.deposit()
 	stalls := 0
 	for attempt := 1; ; attempt++ {
-		resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, true)
+		resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header.Clone(), s, true)
 		w.note(out, s)
 		switch {
 		case err != nil:
