@@ -160,10 +160,15 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// watch returns ctx carrying x, and the httptrace hooks that feed x, for
-// the transient layer to record on x what it learns of a send.
+// watch returns ctx carrying x, for the transient layer to record on x
+// what it learns of a send, and for a write the httptrace hooks that tell
+// whether a failed send may have been applied (a read is safe to resend
+// either way).
 func (x *exchange) watch(ctx context.Context) context.Context {
 	ctx = context.WithValue(ctx, exchangeKey{}, x)
+	if !x.write {
+		return ctx
+	}
 	return httptrace.WithClientTrace(ctx, x.send.clientTrace())
 }
 

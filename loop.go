@@ -44,11 +44,17 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 		}
 		return nil, fmt.Errorf("%w: not a JSON text", ErrInvalidDocument)
 	}
+	return jsonDoc(url, h, body, s), nil
+}
+
+// jsonDoc builds a doc from a body known to be valid JSON and the headers
+// that came with it.
+func jsonDoc(url string, h http.Header, body []byte, s *settings) *doc {
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
 		d.field, d.hasField = jsonptr.Lookup(d.tree(), s.versionField)
 	}
-	return d, nil
+	return d
 }
 
 // tree returns the decoded document. The body was validated by newDoc, so
