@@ -138,8 +138,8 @@ func (s *soak) run(t *testing.T, d time.Duration) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("calls %d: acknowledged %d, ErrAmbiguous %d, other errors %d %v; faults injected %v",
-		s.tally.calls.Load(), s.tally.acked.Load(), s.tally.ambiguous.Load(), s.tally.failed.Load(), s.errorCounts(), s.faultCounts())
+	t.Logf("calls %d: acknowledged %d, ErrAmbiguous %d, other errors %d %v; faults injected (in the last %d requests) %v",
+		s.tally.calls.Load(), s.tally.acked.Load(), s.tally.ambiguous.Load(), s.tally.failed.Load(), s.errorCounts(), len(s.srv.Requests()), s.faultCounts())
 }
 
 // timed runs call under a deadline and notes whether it kept it.

@@ -6,11 +6,23 @@ import (
 	"strings"
 )
 
+// IdempotencyKeys is how many Idempotency-Keys a store remembers: beyond
+// it, the oldest is forgotten, and a write that reuses it is processed
+// afresh.
+const IdempotencyKeys = 10000
+
 // idemEntry is the state of one Idempotency-Key: in progress until resp is
 // set, then the recorded answer to replay.
 type idemEntry struct {
 	body []byte
 	resp *response
+	seq  int // its place in Store.idemOrder
+}
+
+// idemRef names an entry of Store.idem in the order keys were first seen.
+type idemRef struct {
+	key string
+	seq int
 }
 
 // idempotent processes the write r, honouring its Idempotency-Key (see
@@ -59,7 +71,10 @@ func (s *Store) beginIdempotent(key string, body []byte) *response {
 	e := s.idem[key]
 	switch {
 	case e == nil:
-		s.idem[key] = &idemEntry{body: bytes.Clone(body)}
+		s.idemSeq++
+		s.idem[key] = &idemEntry{body: bytes.Clone(body), seq: s.idemSeq}
+		s.idemOrder = append(s.idemOrder, idemRef{key, s.idemSeq})
+		s.forgetOldKeys()
 		return nil
 	case !bytes.Equal(e.body, body):
 		return problemResponse(http.StatusUnprocessableEntity, codeKeyMismatch,
@@ -73,11 +88,26 @@ func (s *Store) beginIdempotent(key string, body []byte) *response {
 	return resp
 }
 
-// finishIdempotent records the answer for key.
+// forgetOldKeys forgets the oldest keys beyond [IdempotencyKeys].
+func (s *Store) forgetOldKeys() {
+	for len(s.idemOrder) > IdempotencyKeys {
+		old := s.idemOrder[0]
+		if e := s.idem[old.key]; e != nil && e.seq == old.seq { // not a later use of an abandoned key
+			delete(s.idem, old.key)
+		}
+		s.idemOrder[0] = idemRef{}
+		s.idemOrder = s.idemOrder[1:]
+	}
+}
+
+// finishIdempotent records the answer for key, unless it was forgotten
+// meanwhile.
 func (s *Store) finishIdempotent(key string, resp *response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.idem[key].resp = resp.clone()
+	if e := s.idem[key]; e != nil {
+		e.resp = resp.clone()
+	}
 }
 
 // abandonIdempotent forgets key after its request was aborted unanswered.

@@ -44,6 +44,7 @@ type config struct {
 	transitions        []transitionRule
 
 	ignoreIdempotencyKeys bool
+	requestLog            int // requests kept for Store.Requests
 }
 
 // transitionRule restricts how the value at pointer may change.
@@ -53,7 +54,7 @@ type transitionRule struct {
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{preconditionStatus: 412}
+	c := config{preconditionStatus: 412, requestLog: DefaultRequestLog}
 	for _, o := range opts {
 		if o == nil {
 			return c, fmt.Errorf("occtest: nil Option")
@@ -224,10 +225,26 @@ func checkPointer(p string) error {
 // WithIdempotencyKeys makes the store honour the Idempotency-Key header of
 // writes when on is true (the default; see [Store.ServeHTTP]), and ignore it
 // entirely when false, as many servers do: every request is then processed
-// afresh, and a resent write applies again.
+// afresh, and a resent write applies again. Like a real server, which
+// expires keys after a day or so, the store remembers a bounded number of
+// keys: the [IdempotencyKeys] most recent.
 func WithIdempotencyKeys(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.ignoreIdempotencyKeys = !on
+		return nil
+	})
+}
+
+// WithRequestLog sets how many requests the store keeps for
+// [Store.Requests]: the n most recent, or none when n is 0. The default is
+// [DefaultRequestLog], so that a long-running store (occ serve, a soak)
+// holds bounded memory. A negative n is an error.
+func WithRequestLog(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("occtest: WithRequestLog(%d): negative", n)
+		}
+		c.requestLog = n
 		return nil
 	})
 }

@@ -45,21 +45,38 @@ func (r Request) clone() Request {
 	return r
 }
 
-// record appends a copy of r to the request log and returns its index.
+// DefaultRequestLog is how many requests a store keeps for
+// [Store.Requests] unless told otherwise with [WithRequestLog].
+const DefaultRequestLog = 10000
+
+// record appends a copy of r to the request log, dropping the oldest entry
+// beyond the log's size, and returns its number: how many requests came
+// before it.
 func (s *Store) record(r *http.Request, body []byte) int {
 	req := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: bytes.Clone(body)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	id := s.dropped + len(s.requests)
 	s.requests = append(s.requests, req)
-	return len(s.requests) - 1
+	if len(s.requests) > s.cfg.requestLog {
+		s.requests[0] = Request{} // let go of its body and headers
+		s.requests = s.requests[1:]
+		s.dropped++
+	}
+	return id
 }
 
 // noteAnswer records, for request id, what the store did (processed, nil if
-// it did not process it) and what it sent (nil for nothing).
+// it did not process it) and what it sent (nil for nothing). A request that
+// has left the log is not noted.
 func (s *Store) noteAnswer(id int, processed, sent *response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	req := &s.requests[id]
+	i := id - s.dropped
+	if i < 0 || i >= len(s.requests) {
+		return
+	}
+	req := &s.requests[i]
 	if processed != nil {
 		req.Applied, req.Replayed = processed.applied, processed.replayed
 	}
@@ -69,8 +86,10 @@ func (s *Store) noteAnswer(id int, processed, sent *response) {
 	}
 }
 
-// Requests returns copies of every request the store has served, faulted
-// ones included, in the order they arrived. It is safe for concurrent use.
+// Requests returns copies of the requests the store has served, faulted
+// ones included, in the order they arrived: all of them, or the most recent
+// when there were more than the request log holds ([DefaultRequestLog]
+// unless set with [WithRequestLog]). It is safe for concurrent use.
 func (s *Store) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

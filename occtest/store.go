@@ -25,17 +25,20 @@ var epoch = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 type Store struct {
 	cfg config
 
-	mu       sync.Mutex
-	res      map[string]*resource
-	gone     map[string]int64 // last version of deleted resources
-	seq      map[string]int64 // last id handed out per POST collection
-	clock    time.Time
-	faults   []Fault
-	chaos    *chaos
-	idem     map[string]*idemEntry
-	hook     writeHook
-	requests []Request
-	writes   int
+	mu        sync.Mutex
+	res       map[string]*resource
+	gone      map[string]int64 // last version of deleted resources
+	seq       map[string]int64 // last id handed out per POST collection
+	clock     time.Time
+	faults    []Fault
+	chaos     *chaos
+	idem      map[string]*idemEntry
+	idemOrder []idemRef // idem's keys, oldest first
+	idemSeq   int
+	hook      writeHook
+	requests  []Request // the most recent, up to cfg.requestLog
+	dropped   int       // requests that left the log
+	writes    int
 }
 
 // resource is one stored document with its version metadata.

@@ -64,6 +64,7 @@ func TestInvalidOptions(t *testing.T) {
 		"transitions bad pointer": occtest.WithTransitions("status", map[string][]string{}),
 		"precondition status 200": occtest.WithPreconditionStatus(200),
 		"precondition status 500": occtest.WithPreconditionStatus(500),
+		"negative request log":    occtest.WithRequestLog(-1),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {
