@@ -211,6 +211,24 @@ func (co *coalescer) answer(m *caller, r callerResult) {
 	m.done <- r
 }
 
+// plannableOne is plannable for a batch of one: it reports whether m is
+// still waiting, now planned.
+func (co *coalescer) plannableOne(m *caller) bool {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	return m.markPlanned()
+}
+
+// markPlanned marks m planned if it is still waiting, and reports whether
+// it is; the caller holds coalescer.mu.
+func (m *caller) markPlanned() bool {
+	if m.state == batched || m.state == planned {
+		m.state = planned
+		return true
+	}
+	return false
+}
+
 // plannable marks the callers of batch still waiting as planned, and
 // returns them.
 func (co *coalescer) plannable(batch []*caller) []*caller {
@@ -218,8 +236,7 @@ func (co *coalescer) plannable(batch []*caller) []*caller {
 	defer co.mu.Unlock()
 	live := make([]*caller, 0, len(batch))
 	for _, m := range batch {
-		if m.state == batched || m.state == planned {
-			m.state = planned
+		if m.markPlanned() {
 			live = append(live, m)
 		}
 	}
@@ -296,7 +313,7 @@ func (c *Client) commit(url string, batch []*caller, last *doc, read error) {
 // commitOne is commit for a batch of one call: the call's own context,
 // settings and change, with none of a batch's bookkeeping.
 func (c *Client) commitOne(url string, m *caller, last *doc, read error) {
-	if len(c.batches.plannable([]*caller{m})) == 0 {
+	if !c.batches.plannableOne(m) {
 		return // its caller has gone
 	}
 	d, err := c.change1(m.ctx, url, func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
@@ -324,17 +341,11 @@ func (c *Client) change1(ctx context.Context, url string, plan planner, s *setti
 		d, err = c.run(ctx, cur, plan, s)
 	}
 	var next *doc
-	if err == nil && startsWrite(d, s) {
+	if err == nil && conditionable(d, s) {
 		next = d
 	}
 	c.batches.remember(url, next)
 	return d, err
-}
-
-// startsWrite reports whether a write can be conditioned on d.
-func startsWrite(d *doc, s *settings) bool {
-	_, err := conditions(d, s)
-	return err == nil
 }
 
 // composite plans a batch's write: each live call's change, in order, on

@@ -101,6 +101,9 @@ func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
 // conditions returns the precondition headers of a write over d, or
 // ErrNoVersion when d offers nothing to condition on.
 func conditions(d *doc, s *settings) (http.Header, error) {
+	if !conditionable(d, s) {
+		return nil, ErrNoVersion
+	}
 	if s.dialect != nil {
 		return dialectConditions(d, s)
 	}
@@ -114,10 +117,17 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
 		h.Set("If-Match", entityTag(fieldString(d.field)))
 	}
-	if len(h) == 0 && !d.hasField && !s.unconditional {
-		return nil, ErrNoVersion
-	}
 	return h, nil
+}
+
+// conditionable reports whether a write over d can be conditioned on its
+// version, or may go unconditioned: whether conditions has headers to give.
+func conditionable(d *doc, s *settings) bool {
+	if s.dialect != nil {
+		return d.version() != ""
+	}
+	usableETag := d.etag != "" && (!isWeak(d.etag) || s.weakETags)
+	return usableETag || d.lastModified != "" || d.hasField || s.unconditional
 }
 
 // read fetches the document at url. A body cut short is read again, like
