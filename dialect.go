@@ -185,19 +185,15 @@ func specialDoc(url string, h http.Header, body []byte, s *settings) (d *doc, ok
 	return nil, false, nil
 }
 
-// dialectConditions returns the precondition headers of a write over d
-// when the call has a Dialect: none when its Encode conditions the write,
-// else If-Match with the version.
-func dialectConditions(d *doc, s *settings) (http.Header, error) {
-	v := d.version()
-	if v == "" {
-		return nil, ErrNoVersion
-	}
+// dialectConditions returns the precondition headers of a write over d,
+// which has a version, when the call has a Dialect: none when its Encode
+// conditions the write, else If-Match with the version.
+func dialectConditions(d *doc, s *settings) http.Header {
 	h := http.Header{}
 	if s.dialect.Encode == nil {
-		h.Set("If-Match", entityTag(v))
+		h.Set("If-Match", entityTag(d.version()))
 	}
-	return h, nil
+	return h
 }
 
 // entityTag returns v as an entity tag: as is when it already is one

@@ -44,17 +44,11 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 		}
 		return nil, fmt.Errorf("%w: not a JSON text", ErrInvalidDocument)
 	}
-	return jsonDoc(url, h, body, s), nil
-}
-
-// jsonDoc builds a doc from a body known to be valid JSON and the headers
-// that came with it.
-func jsonDoc(url string, h http.Header, body []byte, s *settings) *doc {
 	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
 	if s.versionField != nil {
 		d.field, d.hasField = jsonptr.Lookup(d.tree(), s.versionField)
 	}
-	return d
+	return d, nil
 }
 
 // tree returns the decoded document. The body was validated by newDoc, so
@@ -105,7 +99,7 @@ func conditions(d *doc, s *settings) (http.Header, error) {
 		return nil, ErrNoVersion
 	}
 	if s.dialect != nil {
-		return dialectConditions(d, s)
+		return dialectConditions(d, s), nil
 	}
 	h := make(http.Header, 4) // room for what write adds
 	switch {
