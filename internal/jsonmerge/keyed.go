@@ -95,11 +95,5 @@ func (mg *merger) element(dst []byte, first bool, index int, b, m, t []byte, n *
 	if !first {
 		dst = append(dst, ',')
 	}
-	mg.path = append(mg.path, pathStep{index: index})
-	dst, ok := mg.merge(dst, b, m, t, n, prefer)
-	mg.path = mg.path[:len(mg.path)-1]
-	if !ok {
-		return dst[:mark], first
-	}
-	return dst, false
+	return mg.nested(dst, mark, first, pathStep{index: index}, b, m, t, n, prefer)
 }

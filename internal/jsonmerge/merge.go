@@ -209,8 +209,15 @@ func (mg *merger) member(dst []byte, first bool, key, b, m, t []byte, n *optNode
 	if n != nil {
 		child, prefer = n.child(keyName(key), prefer)
 	}
-	mg.path = append(mg.path, pathStep{key: key})
-	dst, ok := mg.merge(dst, b, m, t, child, prefer)
+	return mg.nested(dst, mark, first, pathStep{key: key}, b, m, t, child, prefer)
+}
+
+// nested appends the merge of the value at step, whose separator and key
+// dst holds from mark on; when the merge deletes the value, it cuts dst
+// back to mark. It reports whether dst still holds no member or element.
+func (mg *merger) nested(dst []byte, mark int, first bool, step pathStep, b, m, t []byte, n *optNode, prefer Side) ([]byte, bool) {
+	mg.path = append(mg.path, step)
+	dst, ok := mg.merge(dst, b, m, t, n, prefer)
 	mg.path = mg.path[:len(mg.path)-1]
 	if !ok {
 		return dst[:mark], first
