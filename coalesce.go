@@ -2,13 +2,8 @@ package occ
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"runtime"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // WithCoalescing turns write coalescing (group commit) on or off. It is on
@@ -16,34 +11,59 @@ import (
 //
 // When goroutines of one [Client] call [Modify] or [ModifyJSON] on the same
 // URL at once, occ gathers the calls that arrive while a write to that URL
-// is being made into one batch (a batch that must read the resource first
-// also takes the calls that arrive during that read), applies their change
-// functions one after another, in arrival order, to the same fresh state,
-// and sends one conditional write. Precisely:
+// is being made into one batch, applies their change functions one after
+// another, in arrival order, to the same state, and sends one conditional
+// write. Every caller gets an outcome the same call could have had alone:
 //
-//   - Every caller of the batch is answered when that write lands, with the
-//     document as written. On a version conflict, the batch's change
-//     functions are all applied again to the fresh state, as for one call.
+//   - Success rests only on proof made after the call began: the batch's own
+//     2xx to a write that carried its change, or a read sent after the call
+//     joined that leaves its change nothing to write. A batch starts from
+//     the document the previous batch wrote, without reading it again; when
+//     that start leaves a caller's change nothing to write, or its change
+//     fails on it, occ reads again before it answers.
 //   - A change function that returns an error is left out of the write, and
-//     only its caller gets the error. A caller whose context ends before
-//     its change is planned into a write is left out and gets the context's
-//     error; one whose context ends after that gets an [*AmbiguousError]
-//     wrapping it, since the write may land.
-//   - Each change is applied exactly once to the state that lands.
-//   - A write refused for a reason one change may have caused (a duplicate,
-//     state or unknown conflict, a 4xx such as 422) does not fail the
-//     others: every caller of the batch then runs alone.
-//   - A batch whose write may have been applied unseen ends like one call
-//     (see [ErrAmbiguous]): every caller in it gets the same outcome.
-//   - Only calls with the client's settings are batched: a call given any
-//     option but [WithStats] or WithCoalescing runs alone, so calls with
-//     different settings are never mixed. [Put], [Create], [Get] and
-//     [ModifyBytes] are never batched.
-//   - The batch after a successful one starts from the document that batch
-//     wrote, without reading it again; a stale start costs one conflict.
+//     only its caller gets the error. A write refused for a reason one
+//     change may have caused (a duplicate, state or unknown conflict, a 4xx
+//     such as 422) does not fail the others: every caller of the batch then
+//     runs alone.
+//   - Each change is applied at most once, and exactly once when its caller
+//     is told it landed. A batch whose write may have been applied unseen
+//     (see [ErrAmbiguous]) answers each caller as one call would: success
+//     when a fresh read leaves its change nothing to write, else an
+//     [*AmbiguousError], also when its change now returns an error.
+//   - Each caller waits on its own context and leaves when it ends, whatever
+//     the others do. One that leaves before its change is planned into a
+//     write gets the context's error; one that leaves after gets an
+//     [*AmbiguousError] with the write's Idempotency-Key.
+//   - Results are the caller's own: the bytes and documents returned share
+//     no memory with other callers or with what occ keeps.
 //
-// Change functions of a batch run on a goroutine of occ's, one at a time; a
-// panic in one is raised again in its caller's goroutine.
+// Where the work runs: a call that finds no batch under way for its URL
+// runs on its own goroutine, under its own context, as if coalescing were
+// off; the calls that arrive meanwhile are batched by a goroutine of occ's,
+// and their change functions run there, one at a time. A panic in a change
+// function is raised again in its caller only; runtime.Goexit in one (what
+// t.FailNow does) ends its caller's goroutine only. A panic or Goexit in the
+// transport or a hook during a batch's request is raised again in each
+// caller of that batch; it never ends the process. A call that arrives while
+// a change function of its URL is running (a change function that calls
+// Modify on its own URL, or one that blocks) runs alone instead of waiting.
+//
+// Identity: a batch of several calls sends its requests under a context
+// that carries none of the callers' values (only a deadline and
+// cancellation that follow the callers still waiting), so that no caller's
+// credentials, tenant or trace is used for another's change. A batch of one
+// call uses that call's own context. A client whose transport takes
+// credentials from the request's context (per-user or per-tenant
+// authentication) must turn coalescing off: its batched requests would go
+// out with no identity and be refused (the calls then run alone, slower).
+// Tracing shows a batch's requests under one span linked to every caller's
+// operation (see [Hooks].OnBatch).
+//
+// Only calls with the client's settings are batched: a call given any
+// option but [WithStats] or WithCoalescing runs alone, so calls with
+// different settings are never mixed. [Put], [Create], [Get] and
+// [ModifyBytes] are never batched.
 func WithCoalescing(on bool) SharedOption {
 	return coalescingOption(func(s *settings) error {
 		s.coalesce = on
@@ -64,11 +84,15 @@ type coalescer struct {
 	groups map[string]*group
 }
 
-// group is the changes waiting for one URL, and the state the last batch
-// wrote there.
+// group is the calls waiting for one URL. A group exists while it has a
+// leader: the goroutine, a caller's or occ's, that makes its writes; it
+// ends when its leader finds its queue empty.
 type group struct {
-	queue []*caller
-	last  *doc
+	queue    []*caller
+	last     *doc   // a private copy of the state the last batch left, or nil
+	lastSeq  uint64 // joins counted when last was asked for (see proves)
+	joins    uint64 // calls that have joined, ever: a call's seq
+	planning bool   // a change function of this group is running
 }
 
 // callerState is where a call stands in its group; guarded by coalescer.mu.
@@ -87,7 +111,10 @@ type caller struct {
 	ctx   context.Context
 	plan  planner
 	s     *settings
+	seq   uint64 // its place among the group's joins
 	state callerState
+	key   string            // the Idempotency-Key of the write it is planned into
+	tries int               // that write's attempt number
 	done  chan callerResult // buffered: answering never blocks
 }
 
@@ -96,79 +123,114 @@ type callerResult struct {
 	doc      *doc
 	err      error
 	solo     bool // run alone: the batch failed for a reason one change may have caused
-	panicked any  // the change function panicked with this
+	panicked any  // raise this panic in the caller
+	goexit   bool // end the caller's goroutine with runtime.Goexit
 }
+
+// role is what a call that joins a group does next.
+type role int
+
+const (
+	follow role = iota // wait for a batch
+	lead               // make the group's first write, alone
+	alone              // run alone, outside the group
+)
 
 // coalesced runs a change as part of a batch. It reports solo when the
 // call must run alone instead.
 func (c *Client) coalesced(ctx context.Context, url string, plan planner, s *settings) (*doc, error, bool) {
 	m := &caller{ctx: ctx, plan: plan, s: s, done: make(chan callerResult, 1)}
-	if c.batches.join(url, m) {
-		c.leadFirst(url) // the first batch holds m: write it on this goroutine
+	switch c.batches.join(url, m) {
+	case alone:
+		return nil, nil, true
+	case lead:
+		c.leadAlone(url, m)
 	}
+	return c.batches.await(m)
+}
+
+// await waits for m's result or the end of its caller's context, whichever
+// comes first.
+func (co *coalescer) await(m *caller) (*doc, error, bool) {
 	select {
 	case r := <-m.done:
 		return r.unpack()
-	case <-ctx.Done():
+	case <-m.ctx.Done():
 	}
-	switch c.batches.depart(m) {
+	st, key, tries := co.depart(m)
+	switch st {
 	case answered:
-		r := <-m.done
-		return r.unpack()
+		return (<-m.done).unpack()
 	case planned:
-		return nil, &AmbiguousError{Err: ctx.Err()}, false
+		return nil, &AmbiguousError{Key: key, Attempts: tries, Err: m.ctx.Err()}, false
 	}
-	return nil, ctx.Err(), false
+	return nil, m.ctx.Err(), false
 }
 
-// unpack returns the result, raising a change function's panic again.
+// unpack returns the result, raising a change function's panic or Goexit
+// again in the caller's goroutine.
 func (r callerResult) unpack() (*doc, error, bool) {
-	if r.panicked != nil {
+	switch {
+	case r.panicked != nil:
 		panic(r.panicked)
+	case r.goexit:
+		runtime.Goexit()
 	}
 	return r.doc, r.err, r.solo
 }
 
-// join queues m for url; it reports whether m started the group, whose
-// leader the caller must then start.
-func (co *coalescer) join(url string, m *caller) bool {
+// join queues m for url and says what its caller does next: lead a new
+// group, follow the one under way, or run alone while a change function
+// of url is running (it may be the one calling).
+func (co *coalescer) join(url string, m *caller) role {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	if co.groups == nil {
 		co.groups = map[string]*group{}
 	}
 	g, ok := co.groups[url]
+	if ok && g.planning {
+		return alone
+	}
 	if !ok {
 		g = &group{}
 		co.groups[url] = g
 	}
+	g.joins++
+	m.seq = g.joins
+	if !ok {
+		m.state = batched // the leader's batch is itself
+		return lead
+	}
 	g.queue = append(g.queue, m)
-	return !ok
+	return follow
 }
 
-// depart marks m gone and returns the state it left from.
-func (co *coalescer) depart(m *caller) callerState {
+// depart marks m gone and returns the state it left from, with the write
+// it was planned into.
+func (co *coalescer) depart(m *caller) (callerState, string, int) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	st := m.state
 	if st != answered {
 		m.state = departed
 	}
-	return st
+	return st, m.key, m.tries
 }
 
-// take returns the calls queued for url, now batched, and the state the
-// last batch wrote; with none queued, it ends the group and returns nil.
-func (co *coalescer) take(url string) ([]*caller, *doc) {
+// take returns the calls queued for url, now batched, the state the last
+// batch left and the joins counted when it was asked for; with none
+// queued, it ends the group and returns nil.
+func (co *coalescer) take(url string) ([]*caller, *doc, uint64) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	g := co.groups[url]
 	batch := g.batch()
 	if len(batch) == 0 {
 		delete(co.groups, url)
-		return nil, nil
+		return nil, nil, 0
 	}
-	return batch, g.last
+	return batch, g.last, g.lastSeq
 }
 
 // more returns the calls queued for url since the last take, now batched;
@@ -193,11 +255,39 @@ func (g *group) batch() []*caller {
 	return batch
 }
 
-// remember keeps d as the state the next batch for url starts from.
-func (co *coalescer) remember(url string, d *doc) {
+// now returns the joins counted so far for url: a request sent after now
+// was sent after every call counted had joined.
+func (co *coalescer) now(url string) uint64 {
 	co.mu.Lock()
 	defer co.mu.Unlock()
-	co.groups[url].last = d
+	return co.groups[url].joins
+}
+
+// remember keeps a private copy of d, asked for when seq joins had been
+// counted, as the state the next batch for url starts from; nil forgets.
+func (co *coalescer) remember(url string, d *doc, seq uint64) {
+	if d != nil {
+		d = d.clone()
+	}
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	g := co.groups[url]
+	g.last, g.lastSeq = d, seq
+}
+
+// handOff ends the leadership of the goroutine that held url's group: a
+// goroutine of occ's takes the calls still queued, or the group ends.
+func (c *Client) handOff(url string) {
+	co := &c.batches
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	g := co.groups[url]
+	g.planning = false
+	if len(g.queue) == 0 {
+		delete(co.groups, url)
+		return
+	}
+	go c.lead(url)
 }
 
 // answer gives m its result, unless it has one or has gone.
@@ -211,259 +301,39 @@ func (co *coalescer) answer(m *caller, r callerResult) {
 	m.done <- r
 }
 
-// plannableOne is plannable for a batch of one: it reports whether m is
-// still waiting, now planned.
-func (co *coalescer) plannableOne(m *caller) bool {
-	co.mu.Lock()
-	defer co.mu.Unlock()
-	return m.markPlanned()
-}
-
-// markPlanned marks m planned if it is still waiting, and reports whether
-// it is; the caller holds coalescer.mu.
-func (m *caller) markPlanned() bool {
-	if m.state == batched || m.state == planned {
-		m.state = planned
-		return true
-	}
-	return false
-}
-
-// plannable marks the callers of batch still waiting as planned, and
-// returns them.
-func (co *coalescer) plannable(batch []*caller) []*caller {
+// plannable marks the callers of batch still waiting as planned into the
+// write of the given attempt, with key, and returns them.
+func (co *coalescer) plannable(batch []*caller, key string, attempt int) []*caller {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	live := make([]*caller, 0, len(batch))
 	for _, m := range batch {
-		if m.markPlanned() {
+		if m.state == batched || m.state == planned {
+			m.state, m.key, m.tries = planned, key, attempt
 			live = append(live, m)
 		}
 	}
 	return live
 }
 
-// leadFirst writes the first batch of a group on the caller's goroutine,
-// so that an uncontended call costs no other goroutine, and hands the
-// batches that queued meanwhile to a goroutine of their own.
-func (c *Client) leadFirst(url string) {
-	batch, last, err := c.gather(url)
-	c.commit(url, batch, last, err)
-	if batch, last, err = c.gather(url); batch != nil {
-		go func() {
-			c.commit(url, batch, last, err)
-			c.lead(url)
-		}()
-	}
+// setPlanning notes whether a change function of url is running.
+func (co *coalescer) setPlanning(url string, on bool) {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	co.groups[url].planning = on
 }
 
-// lead writes the batches of url until none is waiting.
-func (c *Client) lead(url string) {
-	for {
-		// Let the callers just answered run first: those that change the
-		// resource again at once then join this batch, not the next.
-		runtime.Gosched()
-		batch, last, err := c.gather(url)
-		if batch == nil {
-			return
-		}
-		c.commit(url, batch, last, err)
-	}
+// clone returns a copy of d that shares no memory with it.
+func (d *doc) clone() *doc {
+	cp := *d
+	cp.raw, cp.parsed = bytesClone(d.raw), nil
+	return &cp
 }
 
-// gather returns the next batch for url and the state to plan it on, or
-// the error reading it. When no earlier write left a state, it reads the
-// resource first, for the calls taken so far (see batchContext), and only
-// then closes the batch: the calls that arrive during the read join it instead
-// of waiting for the next write.
-func (c *Client) gather(url string) ([]*caller, *doc, error) {
-	batch, last := c.batches.take(url)
-	if batch == nil || last != nil {
-		return batch, last, nil
+// bytesClone is bytes.Clone that keeps nil nil.
+func bytesClone(b []byte) []byte {
+	if b == nil {
+		return nil
 	}
-	ctx, s, done := batch[0].ctx, batch[0].s, func() {}
-	if len(batch) > 1 {
-		ctx, done = batchContext(batch)
-		s = batchSettings(batch)
-	}
-	d, err := c.read(ctx, url, s)
-	done()
-	if err != nil {
-		return batch, nil, err
-	}
-	return append(batch, c.batches.more(url)...), d, nil
-}
-
-// commit makes one batch's write, on last or else on the error reading
-// it, and answers its calls.
-func (c *Client) commit(url string, batch []*caller, last *doc, read error) {
-	if len(batch) == 1 {
-		c.commitOne(url, batch[0], last, read)
-		return
-	}
-	ctx, cancel := batchContext(batch)
-	defer cancel()
-	d, err := c.change1(ctx, url, c.composite(batch), batchSettings(batch), last, read)
-	r := callerResult{doc: d, err: err, solo: err != nil && splittable(err)}
-	for _, m := range batch {
-		c.batches.answer(m, r)
-	}
-}
-
-// commitOne is commit for a batch of one call: the call's own context,
-// settings and change, with none of a batch's bookkeeping.
-func (c *Client) commitOne(url string, m *caller, last *doc, read error) {
-	if !c.batches.plannableOne(m) {
-		return // its caller has gone
-	}
-	d, err := c.change1(m.ctx, url, func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
-		return planSafely(ctx, m, cur, attempt)
-	}, m.s, last, read)
-	var p *changePanic
-	if errors.As(err, &p) {
-		c.batches.answer(m, callerResult{panicked: p.value})
-		return
-	}
-	c.batches.answer(m, callerResult{doc: d, err: err})
-}
-
-// change1 runs the conflict loop for one write of a group, from last when
-// the group's previous write left a state to start from (or the read that
-// gather made failed with err), and keeps the state this one leaves for
-// the next.
-func (c *Client) change1(ctx context.Context, url string, plan planner, s *settings, last *doc, err error) (*doc, error) {
-	cur := last
-	if cur == nil && err == nil {
-		cur, err = c.read(ctx, url, s)
-	}
-	var d *doc
-	if err == nil {
-		d, err = c.run(ctx, cur, plan, s)
-	}
-	var next *doc
-	if err == nil && conditionable(d, s) {
-		next = d
-	}
-	c.batches.remember(url, next)
-	return d, err
-}
-
-// composite plans a batch's write: each live call's change, in order, on
-// the state the ones before it left. A change that fails is answered and
-// left out.
-func (c *Client) composite(batch []*caller) planner {
-	return func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
-		acc, next := cur, []byte(nil)
-		for _, m := range c.batches.plannable(batch) {
-			out, err := planSafely(ctx, m, acc, attempt)
-			var p *changePanic
-			if errors.As(err, &p) {
-				c.batches.answer(m, callerResult{panicked: p.value})
-				continue
-			}
-			if err != nil {
-				c.batches.answer(m, callerResult{err: err})
-				continue
-			}
-			if out != nil {
-				next = out
-				d := *cur // the same validators: the write is conditioned on cur
-				d.raw, d.parsed = out, nil
-				acc = &d
-			}
-		}
-		if next != nil && sameDocument(next, cur.raw) {
-			return nil, nil
-		}
-		return next, nil
-	}
-}
-
-// planSafely runs m's change on cur; a panic is handed to m's caller.
-func planSafely(ctx context.Context, m *caller, cur *doc, attempt int) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, &changePanic{value: r}
-		}
-	}()
-	return m.plan(ctx, cur, attempt)
-}
-
-// changePanic carries a change function's panic to its caller.
-type changePanic struct{ value any }
-
-func (p *changePanic) Error() string {
-	return fmt.Sprintf("occ: change function panicked: %v", p.value)
-}
-
-// batchContext returns the context a batch's requests run under: the first
-// call's values, cancelled once every call of the batch has gone, with the
-// latest of their deadlines when they all have one.
-func batchContext(batch []*caller) (context.Context, context.CancelFunc) {
-	base := context.WithoutCancel(batch[0].ctx)
-	var cancelDeadline context.CancelFunc = func() {}
-	if d, ok := latestDeadline(batch); ok {
-		base, cancelDeadline = context.WithDeadline(base, d)
-	}
-	ctx, cancel := context.WithCancel(base)
-	var live atomic.Int64
-	live.Store(int64(len(batch)))
-	stops := make([]func() bool, len(batch))
-	for i, m := range batch {
-		stops[i] = context.AfterFunc(m.ctx, func() {
-			if live.Add(-1) == 0 {
-				cancel()
-			}
-		})
-	}
-	return ctx, func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel()
-		cancelDeadline()
-	}
-}
-
-// latestDeadline returns the latest deadline of the batch's calls, if
-// every one has a deadline.
-func latestDeadline(batch []*caller) (time.Time, bool) {
-	var latest time.Time
-	for _, m := range batch {
-		d, ok := m.ctx.Deadline()
-		if !ok {
-			return time.Time{}, false
-		}
-		if d.After(latest) {
-			latest = d
-		}
-	}
-	return latest, true
-}
-
-// batchSettings are the settings a batch runs with: the client's, shared by
-// every call of the batch, recording into each call's stats.
-func batchSettings(batch []*caller) *settings {
-	s := *batch[0].s
-	fan := &statsRef{fan: make([]*statsRef, 0, len(batch))}
-	for _, m := range batch {
-		fan.fan = append(fan.fan, m.s.stats)
-	}
-	s.stats = fan
-	return &s
-}
-
-// splittable reports whether a batch's write failed for a reason one of its
-// changes may have caused, so that its calls should run alone.
-func splittable(err error) bool {
-	if errors.Is(err, ErrAmbiguous) {
-		return false
-	}
-	var ce *ConflictError
-	if errors.As(err, &ce) {
-		return ce.Kind == KindDuplicate || ce.Kind == KindState || ce.Kind == KindUnknown
-	}
-	var se *StatusError
-	return errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500 &&
-		se.StatusCode != http.StatusRequestTimeout && se.StatusCode != http.StatusTooManyRequests
+	return append(make([]byte, 0, len(b)), b...)
 }

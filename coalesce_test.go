@@ -303,7 +303,10 @@ func readGated(t *testing.T) (*occtest.Store, *occ.Client, *gatedReads) {
 	return store, orderClient(t, g), g
 }
 
-func TestCallsArrivingDuringTheFirstReadJoinItsWrite(t *testing.T) {
+// The first call of a group reads under its own context, for itself
+// alone: the calls that arrive during its read share the next write, made
+// on the document the first one wrote, with no read of their own.
+func TestCallsArrivingDuringTheFirstReadShareTheNextWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store, c, g := readGated(t)
 		open := g.arm()
@@ -316,8 +319,8 @@ func TestCallsArrivingDuringTheFirstReadJoinItsWrite(t *testing.T) {
 				require.NoError(t, err)
 			}
 		}
-		assert.Equal(t, 1, store.Writes(), "the nine that arrived during the read share its write")
-		assert.Len(t, store.Requests(), 2, "one GET, one PUT")
+		assert.Equal(t, 2, store.Writes(), "the first call's write, then one for the nine")
+		assert.Len(t, store.Requests(), 3, "one GET, two PUTs")
 		doc, _, _ := store.Get("/orders/1")
 		assert.JSONEq(t, `{"status":"open","count":10,"tags":[]}`, string(doc))
 	})

@@ -299,7 +299,7 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 			if err != nil || next == nil {
 				return cur, err
 			}
-			w = pending{body: next, key: newIdempotencyKey()}
+			w = pending{body: next, key: s.newKey()}
 		}
 		out, err := c.write(ctx, cur, w, s)
 		if !began.IsZero() && err == nil {
@@ -389,10 +389,11 @@ func (c *Client) settle(ctx context.Context, plan planner, cur *doc, w pending, 
 	if err != nil {
 		return nil, w.fail(err, attempt, nil)
 	}
-	next, err := c.plan(ctx, plan, fresh, attempt+1, s)
+	fail := func(err error) error { return w.fail(err, attempt, fresh) }
+	next, err := c.plan(withSettling(ctx, fail, ce), plan, fresh, attempt+1, s)
 	switch {
 	case err != nil:
-		return nil, w.fail(err, attempt, fresh)
+		return nil, fail(err)
 	case next == nil:
 		return fresh, nil
 	}

@@ -39,6 +39,35 @@ type Hooks struct {
 	// OnEnd is called exactly once when an operation ends, however it
 	// ends, with what it did.
 	OnEnd func(ctx context.Context, r Result)
+	// OnBatch is called when coalescing (see [WithCoalescing]) writes the
+	// changes of several operations as one batch, before the batch's write.
+	// ctx carries none of the operations' values; the context OnBatch
+	// returns is the one the batch's requests and their hooks (OnRequest,
+	// OnResponse, OnConflict, OnRetry) receive, so that a tracer can start
+	// one span for the batch, linked to each operation's; nil keeps ctx.
+	// A batch of one operation runs under that operation's own context and
+	// is not reported.
+	OnBatch func(ctx context.Context, b Batch) context.Context
+	// OnBatchEnd is called once for every batch reported to OnBatch when
+	// its write has ended, with the context OnBatch returned.
+	OnBatchEnd func(ctx context.Context, r BatchResult)
+}
+
+// Batch describes a write that coalescing makes for several operations,
+// for [Hooks.OnBatch].
+type Batch struct {
+	URL string // scheme, host and path: no user info, query or fragment
+	// Operations are the contexts of the operations whose changes the
+	// batch writes, as their OnStart returned them, in arrival order: for
+	// reading values such as a span's context, never for sending requests.
+	Operations []context.Context
+}
+
+// BatchResult is how a batch ended, for [Hooks.OnBatchEnd]: Err is nil
+// when its write landed or it had nothing to write.
+type BatchResult struct {
+	Batch
+	Err error
 }
 
 // Operation names an operation, for [Hooks.OnStart] and [Hooks.OnEnd].
@@ -334,6 +363,8 @@ func joinHooks(a, b Hooks) Hooks {
 		OnConflict: join2(a.OnConflict, b.OnConflict),
 		OnRetry:    join2(a.OnRetry, b.OnRetry),
 		OnEnd:      join2(a.OnEnd, b.OnEnd),
+		OnBatch:    joinStart(a.OnBatch, b.OnBatch),
+		OnBatchEnd: join2(a.OnBatchEnd, b.OnBatchEnd),
 	}
 }
 
@@ -348,20 +379,20 @@ func join2[P any](f, g func(context.Context, P)) func(context.Context, P) {
 	return func(ctx context.Context, p P) { f(ctx, p); g(ctx, p) }
 }
 
-// joinStart returns an OnStart hook calling f, then g with the context f
-// returned.
-func joinStart(f, g func(context.Context, Operation) context.Context) func(context.Context, Operation) context.Context {
+// joinStart returns a hook that calls f, then g with the context f
+// returned, and returns the context g returned (OnStart, OnBatch).
+func joinStart[P any](f, g func(context.Context, P) context.Context) func(context.Context, P) context.Context {
 	if f == nil || g == nil {
 		if f == nil {
 			return g
 		}
 		return f
 	}
-	return func(ctx context.Context, op Operation) context.Context {
-		if c := f(ctx, op); c != nil {
+	return func(ctx context.Context, p P) context.Context {
+		if c := f(ctx, p); c != nil {
 			ctx = c
 		}
-		if c := g(ctx, op); c != nil {
+		if c := g(ctx, p); c != nil {
 			ctx = c
 		}
 		return ctx

@@ -76,11 +76,12 @@ type settings struct {
 	coalesce       bool // see WithCoalescing
 	tailored       bool // a call option other than WithStats or WithCoalescing was given
 	header         http.Header
-	stats          *statsRef // this call's, made by callSettings
-	statsOut       *Stats    // the caller's, from WithStats
-	dialect        *Dialect  // nil: plain JSON documents
-	opaque         bool      // documents are bytes (ModifyBytes)
-	createType     string    // Content-Type of a create; "" for JSON
+	stats          *statsRef     // this call's, made by callSettings
+	statsOut       *Stats        // the caller's, from WithStats
+	dialect        *Dialect      // nil: plain JSON documents
+	opaque         bool          // documents are bytes (ModifyBytes)
+	createType     string        // Content-Type of a create; "" for JSON
+	writeKey       func() string // a coalesced batch's Idempotency-Keys; see settings.newKey
 }
 
 // defaultSettings are the settings of a client made with no options.

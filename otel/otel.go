@@ -15,6 +15,11 @@
 // http.response.status_code, http.request.resend_count, error.type). Each
 // conflict answer and each retry is an event on the operation's span.
 //
+// A write that coalescing makes for several operations at once (see
+// occ.WithCoalescing) is a span of its own, "occ.batch", the root of its
+// trace, linked to each operation's span, with the batch's requests as its
+// children: no operation's trace shows another's requests.
+//
 // The metrics, all with the attribute occ.operation:
 //
 //	occ.operations           counter    operations, by occ.outcome
@@ -77,6 +82,7 @@ func Hooks(tp trace.TracerProvider, mp metric.MeterProvider) occ.Hooks {
 	return occ.Hooks{
 		OnStart: t.start, OnRequest: t.request, OnResponse: t.response,
 		OnConflict: t.conflict, OnRetry: t.retry, OnEnd: t.end,
+		OnBatch: t.batch, OnBatchEnd: t.batchEnd,
 	}
 }
 
