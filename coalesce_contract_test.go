@@ -419,3 +419,25 @@ func TestACoalescedCallerThatLeavesAfterPlanningGetsTheWritesKey(t *testing.T) {
 		synctest.Wait()
 	})
 }
+
+// A change function that blocks holds up only its own batch: a call that
+// arrives meanwhile runs alone and lands.
+func TestABlockedChangeFunctionDelaysOnlyItsOwnBatch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := orderStore(t)
+		c := orderClient(t, occtest.Transport(store))
+		unblock := make(chan struct{})
+		blocked := modifyMany(context.Background(), c, 1, func(int) func(*order) error {
+			return func(o *order) error { <-unblock; o.Count++; return nil }
+		})
+		other := modifyMany(context.Background(), c, 1, func(int) func(*order) error { return ensureTag("other") })
+		require.Len(t, other.errs, 1, "the other call did not wait for the blocked change")
+		require.NoError(t, other.errs[0])
+		assert.Empty(t, blocked.errs)
+		close(unblock)
+		synctest.Wait()
+		require.NoError(t, blocked.errs[0])
+		doc, _, _ := store.Get("/orders/1")
+		assert.JSONEq(t, `{"status":"open","count":1,"tags":["other"]}`, string(doc))
+	})
+}
