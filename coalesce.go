@@ -287,7 +287,7 @@ func (c *Client) handOff(url string) {
 		delete(co.groups, url)
 		return
 	}
-	go c.lead(url)
+	go c.lead(url, nil)
 }
 
 // answer gives m its result, unless it has one or has gone.

@@ -33,25 +33,46 @@ var errUnproven = errors.New("occ: batch start older than a caller")
 // ended the batch's goroutine after the batch's write may have landed.
 var errGoexit = errors.New("occ: a change function of the same batch called runtime.Goexit")
 
-// leadAlone makes a new group's first write, for its leader m alone, on
-// m's goroutine and under m's context, as if coalescing were off; then it
-// hands the calls queued meanwhile to a goroutine of occ's, however it ends.
+// leadAlone makes a new group's first write, for its leader m, on m's
+// goroutine and under m's context, as if coalescing were off. Calls that
+// join while m reads make it a batch: it is handed, with the document m
+// read as its start, to a goroutine of occ's, and m waits for it like the
+// others. Either way the group gets its next leader, however this ends.
 func (c *Client) leadAlone(url string, m *caller) {
-	defer c.handOff(url)
-	c.commit(&batchRun{url: url, callers: []*caller{m}})
+	b := &batchRun{url: url, callers: []*caller{m}}
+	handed := false
+	defer func() {
+		if !handed {
+			c.handOff(url)
+		}
+	}()
+	b.fetch(m.ctx, c, m.s)
+	if b.readErr == nil {
+		if more := c.batches.more(url); len(more) > 0 {
+			b.callers, handed = append(b.callers, more...), true
+			go c.lead(url, b)
+			return
+		}
+	}
+	c.commit(b)
 }
 
-// lead writes the batches of url until none is waiting.
-func (c *Client) lead(url string) {
-	for c.leadBatch(url) {
+// lead writes the batches of url, b first when it is not nil, until none
+// is waiting.
+func (c *Client) lead(url string, b *batchRun) {
+	for c.leadBatch(url, b) {
+		b = nil
 	}
 }
 
-// leadBatch writes one batch of url and reports whether to look for more.
-// A panic or Goexit on the way ends only this batch: its callers are
-// answered (see abort) and another goroutine leads the group on.
-func (c *Client) leadBatch(url string) (more bool) {
-	b := &batchRun{url: url}
+// leadBatch writes one batch of url, b or else the next one gathered, and
+// reports whether to look for more. A panic or Goexit on the way ends only
+// this batch: its callers are answered (see abort) and another goroutine
+// leads the group on.
+func (c *Client) leadBatch(url string, b *batchRun) (more bool) {
+	if b == nil {
+		b = &batchRun{url: url}
+	}
 	finished := false
 	defer func() {
 		if !finished {
@@ -60,10 +81,13 @@ func (c *Client) leadBatch(url string) (more bool) {
 			more = false
 		}
 	}()
-	// Let the callers just answered run first: those that change the
-	// resource again at once then join this batch, not the next.
-	runtime.Gosched()
-	if more = c.gather(b); more {
+	if more = b.callers != nil; !more {
+		// Let the callers just answered run first: those that change the
+		// resource again at once then join this batch, not the next.
+		runtime.Gosched()
+		more = c.gather(b)
+	}
+	if more {
 		c.commit(b)
 	}
 	finished = true
