@@ -144,7 +144,7 @@ func (c *Client) coalesced(ctx context.Context, url string, plan planner, s *set
 	case alone:
 		return nil, nil, true
 	case lead:
-		c.leadAlone(url, m)
+		return c.leadAlone(url, m)
 	}
 	return c.batches.await(m)
 }

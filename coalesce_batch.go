@@ -34,27 +34,57 @@ var errUnproven = errors.New("occ: batch start older than a caller")
 var errGoexit = errors.New("occ: a change function of the same batch called runtime.Goexit")
 
 // leadAlone makes a new group's first write, for its leader m, on m's
-// goroutine and under m's context, as if coalescing were off. Calls that
-// join while m reads make it a batch: it is handed, with the document m
-// read as its start, to a goroutine of occ's, and m waits for it like the
-// others. Either way the group gets its next leader, however this ends.
-func (c *Client) leadAlone(url string, m *caller) {
-	b := &batchRun{url: url, callers: []*caller{m}}
+// goroutine and under m's context and settings, as if coalescing were off.
+// Calls that join while m reads make it a batch: it is handed, with the
+// document m read as its start, to a goroutine of occ's, and m waits for
+// it like the others. Either way the group gets its next leader, however
+// this ends.
+func (c *Client) leadAlone(url string, m *caller) (*doc, error, bool) {
 	handed := false
 	defer func() {
 		if !handed {
 			c.handOff(url)
 		}
 	}()
-	b.fetch(m.ctx, c, m.s)
-	if b.readErr == nil {
-		if more := c.batches.more(url); len(more) > 0 {
-			b.callers, handed = append(b.callers, more...), true
-			go c.lead(url, b)
-			return
-		}
+	seq := c.batches.now(url)
+	cur, err := c.read(m.ctx, url, m.s)
+	if err != nil {
+		return nil, err, false
 	}
-	c.commit(b)
+	if more := c.batches.more(url); len(more) > 0 {
+		handed = true
+		go c.lead(url, &batchRun{url: url, callers: append([]*caller{m}, more...), start: cur, startSeq: seq})
+		return c.batches.await(m)
+	}
+	d, err := c.run(m.ctx, cur, c.marking(url, m.plan), m.s)
+	c.keep(url, d, err, m.s, cur, seq, seq)
+	return d, err, false
+}
+
+// marking is plan, noting while it runs that a change function of url is
+// running (see coalescer.join).
+func (c *Client) marking(url string, plan planner) planner {
+	return func(ctx context.Context, cur *doc, attempt int) ([]byte, error) {
+		c.batches.setPlanning(url, true)
+		defer c.batches.setPlanning(url, false)
+		return plan(ctx, cur, attempt)
+	}
+}
+
+// keep remembers what a write of url left, d, as the next batch's start:
+// start itself (read when startSeq joins were counted) when nothing was
+// written, else a write's answer or a read made after the write was
+// planned (when planSeq joins were counted). Nothing is kept after an
+// error or when d cannot condition a write.
+func (c *Client) keep(url string, d *doc, err error, s *settings, start *doc, startSeq, planSeq uint64) {
+	switch {
+	case err != nil || !conditionable(d, s):
+		c.batches.remember(url, nil, 0)
+	case d == start:
+		c.batches.remember(url, d, startSeq)
+	default:
+		c.batches.remember(url, d, planSeq)
+	}
 }
 
 // lead writes the batches of url, b first when it is not nil, until none
@@ -173,14 +203,7 @@ func (c *Client) change1(ctx context.Context, b *batchRun, s *settings) (*doc, e
 		b.fetch(ctx, c, s)
 		d, err = c.runBatch(ctx, b, s)
 	}
-	switch {
-	case err != nil || !conditionable(d, s):
-		c.batches.remember(b.url, nil, 0)
-	case d == b.start:
-		c.batches.remember(b.url, d, b.startSeq)
-	default: // a write's answer, or a read made after it was planned
-		c.batches.remember(b.url, d, b.planSeq)
-	}
+	c.keep(b.url, d, err, s, b.start, b.startSeq, b.planSeq)
 	return d, err
 }
 
