@@ -39,9 +39,11 @@ import (
 //     no memory with other callers or with what occ keeps.
 //
 // Where the work runs: a call that finds no batch under way for its URL
-// runs on its own goroutine, under its own context, as if coalescing were
-// off; the calls that arrive meanwhile are batched by a goroutine of occ's,
-// and their change functions run there, one at a time. A panic in a change
+// reads the resource on its own goroutine, under its own context; when no
+// other call joined during that read, it goes on alone, as if coalescing
+// were off. Otherwise, and for every later batch, a goroutine of occ's
+// makes the batch's write (starting from that read), and the change
+// functions run there, one at a time, while each caller waits on its own. A panic in a change
 // function is raised again in its caller only; runtime.Goexit in one (what
 // t.FailNow does) ends its caller's goroutine only. A panic or Goexit in the
 // transport or a hook during a batch's request is raised again in each
