@@ -469,20 +469,33 @@ func moved(cur, fresh *doc) bool {
 }
 
 // refresh returns the server's current state after a version conflict: the
-// representation the conflict carried, when the answer says it is one (its
-// Content-Location names the resource, RFC 9110 section 8.7), it has a
-// usable version and it is still fresh (carried: the wait since was no
-// longer than the write's round trip, so that it is no staler than a read
-// would be); else a fresh read. On a hot resource a carried document that
-// waited out a backoff is stale, and writing on it only conflicts again.
+// representation the conflict carried, when it is unmistakably the document
+// (see carriedDoc), it has a usable version and it is still fresh (carried:
+// the wait since was no longer than the write's round trip, so that it is
+// no staler than a read would be); else a fresh read. On a hot resource a
+// carried document that waited out a backoff is stale, and writing on it
+// only conflicts again.
 func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings, carried bool) (*doc, error) {
-	if carried && len(ce.Current) > 0 && !ce.BodyTruncated && sameResource(ce.Header.Get("Content-Location"), cur.url) {
+	if carried && carriedDoc(ce, cur.url) {
 		d, err := newDoc(cur.url, ce.Header, ce.Current, s)
 		if err == nil && d.version() != "" {
 			return d, nil
 		}
 	}
 	return c.read(ctx, cur.url, s)
+}
+
+// carriedDoc reports whether a conflict answer carried the document at url
+// unmistakably: its Content-Location names the resource (RFC 9110 section
+// 8.7), and Current is either the whole body, which no parser took for an
+// error, or what a caller's [ConflictParser] said is the document. A member
+// the built-in parser found by its name (current, current_state, ...) is a
+// guess, never planned on: a document may have such members of its own.
+func carriedDoc(ce *ConflictError, url string) bool {
+	if len(ce.Current) == 0 || ce.BodyTruncated || !sameResource(ce.Header.Get("Content-Location"), url) {
+		return false
+	}
+	return ce.currentKnown || bodyIsCurrent(ce)
 }
 
 // sameResource reports whether a Content-Location names the resource at

@@ -1,0 +1,76 @@
+package occ
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// conflictNewer makes the document newer (another writer's change) and
+// answers the write 412 with the whole new document, which its
+// Content-Location says is the resource.
+func conflictNewer(api *fakeAPI, newer string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		api.mu.Lock()
+		api.doc, api.version = newer, api.version+1
+		etag := api.etag()
+		api.mu.Unlock()
+		reply(412, newer, "ETag", etag, "Content-Location", itemURL, "Content-Type", "application/json")(w, nil)
+	}
+}
+
+// job is a document with members named like an error body's.
+type job struct {
+	Message string `json:"message"`
+}
+
+func TestACarriedDocumentWithErrorLikeMembersIsNeverTakenApart(t *testing.T) {
+	for _, newer := range []string{
+		`{"current":{"step":2},"message":"running","owner":"ann","steps":[1,2]}`,
+		`{"current_state":{"step":2},"detail":"running","owner":"ann","steps":[1,2]}`,
+		`{"currentValue":{"step":2},"error":"none","message":"running","owner":"ann","steps":[1,2]}`,
+	} {
+		t.Run(newer, func(t *testing.T) {
+			api := newFakeAPI(`{"message":"queued","owner":"ann"}`)
+			api.then(api.pass, conflictNewer(api, newer))
+			c := memClient(t, api)
+			got, err := Modify(context.Background(), c, itemURL, func(j *job) error { j.Message = "done"; return nil })
+			require.NoError(t, err)
+			assert.Equal(t, "done", got.Message)
+			var held map[string]any
+			require.NoError(t, json.Unmarshal([]byte(api.doc), &held))
+			assert.Equal(t, "ann", held["owner"], "the document kept its members")
+			assert.Len(t, held["steps"], 2)
+			assert.Equal(t, "done", held["message"])
+		})
+	}
+}
+
+func TestACarriedMemberIsUsedWhenTheCallersParserSaysSo(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	api.then(api.pass, func(w http.ResponseWriter, _ *http.Request) {
+		api.mu.Lock()
+		api.doc, api.version = `{"name":"a","count":5}`, api.version+1
+		etag := api.etag()
+		api.mu.Unlock()
+		reply(412, `{"state":{"name":"a","count":5},"message":"stale"}`, "ETag", etag,
+			"Content-Location", itemURL, "Content-Type", "application/json")(w, nil)
+	})
+	state := ConflictParserFunc(func(_ *http.Response, body []byte, e *ConflictError) bool {
+		var b struct{ State json.RawMessage }
+		if json.Unmarshal(body, &b) != nil || b.State == nil {
+			return false
+		}
+		e.Current = b.State
+		return true
+	})
+	c := memClient(t, api, WithConflictParser(state))
+	_, err := Modify(context.Background(), c, itemURL, incr)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"name":"a","count":6}`, api.doc)
+	assert.Equal(t, 1, api.count(http.MethodGet), "the document the parser named was planned on, not read again")
+}
