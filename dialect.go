@@ -167,8 +167,9 @@ func decodedDoc(url string, h http.Header, body []byte, s *settings) (*doc, erro
 		_, err := decodeJSON(raw)
 		return nil, fmt.Errorf("%w: decoded document: %w", ErrInvalidDocument, err)
 	}
-	return &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-		ctype: h.Get("Content-Type"), decoded: true, dialectVersion: version, opaque: s.opaque}, nil
+	d := headerDoc(url, h, raw, s)
+	d.ctype, d.decoded, d.dialectVersion, d.opaque = h.Get("Content-Type"), true, version, s.opaque
+	return d, nil
 }
 
 // specialDoc builds the doc of an answer when the call has a Dialect Decode
@@ -179,8 +180,9 @@ func specialDoc(url string, h http.Header, body []byte, s *settings) (d *doc, ok
 		d, err = decodedDoc(url, h, body, s)
 		return d, true, err
 	case s.opaque:
-		return &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-			ctype: h.Get("Content-Type"), opaque: true}, true, nil
+		d = headerDoc(url, h, body, s)
+		d.ctype, d.opaque = h.Get("Content-Type"), true
+		return d, true, nil
 	}
 	return nil, false, nil
 }

@@ -23,6 +23,8 @@ type doc struct {
 	parsed       any // raw decoded, once needed; see tree
 	etag         string
 	lastModified string
+	useETag      bool // etag can condition a write: strong, or weak with WithWeakETags
+	strongLM     bool // lastModified can condition a write (see strongLastModified)
 	field        any  // the value of the version field, when configured
 	hasField     bool // whether the version field is present
 	ctype        string
@@ -44,11 +46,33 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 		}
 		return nil, fmt.Errorf("%w: not a JSON text", ErrInvalidDocument)
 	}
-	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	d := headerDoc(url, h, body, s)
 	if s.versionField != nil {
 		d.field, d.hasField = jsonptr.Lookup(d.tree(), s.versionField)
 	}
 	return d, nil
+}
+
+// headerDoc builds a doc of raw with the validators of the answer headers
+// h, judged by the call's settings s.
+func headerDoc(url string, h http.Header, raw []byte, s *settings) *doc {
+	d := &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	d.useETag = d.etag != "" && (!isWeak(d.etag) || s.weakETags)
+	d.strongLM = d.lastModified != "" && (s.strongLM || strongLastModified(d.lastModified, h.Get("Date")))
+	return d
+}
+
+// strongLastModified reports whether a Last-Modified date can serve as a
+// strong validator by RFC 9110 section 8.8.2.2: the answer's Date is at
+// least a second later, so the second it names was over when the
+// representation was sent, and no later change within it is hidden.
+func strongLastModified(lastModified, date string) bool {
+	lm, err := http.ParseTime(lastModified)
+	if err != nil {
+		return false
+	}
+	at, err := http.ParseTime(date)
+	return err == nil && !at.Before(lm.Add(time.Second))
 }
 
 // tree returns the decoded document. The body was validated by newDoc, so
@@ -67,17 +91,21 @@ func isObject(b []byte) bool {
 	return len(b) > 0 && b[0] == '{'
 }
 
-// version returns the version writes are conditioned on.
+// version returns the version writes are conditioned on, or "" when there
+// is none: a weak ETag (without [WithWeakETags]) and a weak Last-Modified
+// are no version.
 func (d *doc) version() string {
 	switch {
 	case d.decoded:
 		return d.dialectVersion
 	case d.hasField:
 		return fieldString(d.field)
-	case d.etag != "":
+	case d.useETag:
 		return d.etag
+	case d.strongLM:
+		return d.lastModified
 	}
-	return d.lastModified
+	return ""
 }
 
 // fieldString renders a version field: a string as is, anything else as
@@ -96,16 +124,16 @@ func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
 // ErrNoVersion when d offers nothing to condition on.
 func conditions(d *doc, s *settings) (http.Header, error) {
 	if !conditionable(d, s) {
-		return nil, ErrNoVersion
+		return nil, noVersion(d)
 	}
 	if s.dialect != nil {
 		return dialectConditions(d, s), nil
 	}
 	h := make(http.Header, 4) // room for what write adds
 	switch {
-	case d.etag != "" && (!isWeak(d.etag) || s.weakETags):
+	case d.useETag:
 		h["If-Match"] = []string{d.etag}
-	case d.lastModified != "":
+	case d.strongLM:
 		h["If-Unmodified-Since"] = []string{d.lastModified}
 	}
 	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
@@ -120,8 +148,20 @@ func conditionable(d *doc, s *settings) bool {
 	if s.dialect != nil {
 		return d.version() != ""
 	}
-	usableETag := d.etag != "" && (!isWeak(d.etag) || s.weakETags)
-	return usableETag || d.lastModified != "" || d.hasField || s.unconditional
+	return d.useETag || d.strongLM || d.hasField || s.unconditional
+}
+
+// noVersion is the [ErrNoVersion] of a write over d, saying which
+// validator the server sent falls short, and what declares it usable.
+func noVersion(d *doc) error {
+	switch {
+	case d.decoded:
+	case d.lastModified != "":
+		return fmt.Errorf("%w: Last-Modified %q is weak (the answer's Date is not a second later, RFC 9110 section 8.8.2.2): two writes in one second would look alike; see WithStrongLastModified", ErrNoVersion, d.lastModified)
+	case d.etag != "":
+		return fmt.Errorf("%w: the ETag %s is weak; see WithWeakETags", ErrNoVersion, d.etag)
+	}
+	return ErrNoVersion
 }
 
 // read fetches the document at url. A body cut short is read again, like

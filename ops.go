@@ -251,6 +251,8 @@ func putDocs[T any](ctx context.Context, url string, base Versioned[T], desired 
 	if err != nil {
 		return nil, nil, err
 	}
+	// A Version equal to LastModified is a strong one, as its read judged it.
+	b.strongLM = b.strongLM || (b.lastModified != "" && base.Version == b.lastModified)
 	before, err := encode(&base.Value)
 	if err != nil {
 		return nil, nil, err

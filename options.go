@@ -68,6 +68,7 @@ type settings struct {
 	versionField   []string // parsed JSON Pointer; nil when unset
 	versionIfMatch bool
 	weakETags      bool
+	strongLM       bool // see WithStrongLastModified
 	unconditional  bool
 	createMethod   string
 	idempotencyKey string
@@ -294,6 +295,20 @@ func WithVersionIfMatch(on bool) SharedOption {
 func WithWeakETags(on bool) SharedOption {
 	return sharedOption(func(s *settings) error {
 		s.weakETags = on
+		return nil
+	})
+}
+
+// WithStrongLastModified declares that the server's Last-Modified changes
+// with every write, however close (a clock finer than the second its text
+// shows, or one that ticks per write), so that If-Unmodified-Since protects
+// a write. By default a Last-Modified is used only when it is strong by RFC
+// 9110 section 8.8.2.2, the answer's Date being at least a second later;
+// otherwise two writes within one second look alike, and occ fails with
+// [ErrNoVersion] rather than write on it.
+func WithStrongLastModified(on bool) SharedOption {
+	return sharedOption(func(s *settings) error {
+		s.strongLM = on
 		return nil
 	})
 }

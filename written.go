@@ -77,11 +77,14 @@ func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc
 		if err != nil {
 			version = ""
 		}
-		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-			decoded: true, dialectVersion: version, opaque: s.opaque}, version != "", nil
+		d := headerDoc(url, h, next, s)
+		d.decoded, d.dialectVersion, d.opaque = true, version, s.opaque
+		return d, version != "", nil
 	}
 	if s.opaque {
-		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true, nil
+		d := headerDoc(url, h, next, s)
+		d.opaque = true
+		return d, true, nil
 	}
 	if answerIsDocument(url, h, body, next, s) {
 		if d, err := newDoc(url, h, body, s); err == nil {
