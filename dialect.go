@@ -1,11 +1,13 @@
 package occ
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/occ-go/occ/internal/jsonptr"
@@ -42,6 +44,13 @@ type Dialect struct {
 	// conditioned on, or "" for a create-if-absent ([Create]); Encode
 	// changes w as the server wants it and must make the write conditional
 	// on w.Version, since occ then adds no precondition header of its own.
+	// A create PUT must come out create-only: with If-None-Match: * (set it
+	// also for a server, such as CouchDB, whose PUT without a revision only
+	// ever creates), or a create value in the URL or body (VersionQuery's
+	// create argument). A create PUT that Encode left with the URL, body
+	// and headers occ gave it carries no precondition, and [Create] refuses
+	// it with [ErrInvalidArgument] before sending, unless the call has
+	// [WithUnconditional]. A POST create needs none: it cannot replace.
 	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
 	// and classifies the answer as always. An error aborts the call before
 	// the write is sent. When nil, occ conditions the write itself: If-Match
@@ -237,11 +246,35 @@ func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
 	}
 	h.Del("If-None-Match") // Encode carries the precondition
 	key := h.Get("Idempotency-Key")
-	w, err := shape(WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, s)
-	if err == nil && w.Header.Get("Idempotency-Key") == "" {
+	in := WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}
+	w, err := shape(WriteRequest{Method: in.Method, URL: url, Header: h.Clone(), Body: bytes.Clone(body)}, s)
+	if err != nil {
+		return w, err
+	}
+	if w.Method == http.MethodPut && !s.unconditional && !encodedPrecondition(in, w) {
+		return WriteRequest{}, argError("Dialect.Encode", "a create PUT left with no precondition would replace an existing document: "+
+			"Encode must make it create-only (If-None-Match: *, or a create value such as VersionQuery's), or the call needs WithUnconditional")
+	}
+	if w.Header.Get("Idempotency-Key") == "" {
 		w.Header.Set("Idempotency-Key", key)
 	}
-	return w, err
+	return w, nil
+}
+
+// encodedPrecondition reports whether a Dialect's Encode made something of
+// the create in that out can carry a precondition: a header other than
+// Content-Type, the URL or the body. A create Encode left as it was is
+// unconditional.
+func encodedPrecondition(in, out WriteRequest) bool {
+	if out.URL != in.URL || !bytes.Equal(out.Body, in.Body) {
+		return true
+	}
+	for k, v := range out.Header {
+		if k != "Content-Type" && !slices.Equal(v, in.Header[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // createConflict corrects the kind of a refusal a Dialect's Decode read in

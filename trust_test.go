@@ -74,3 +74,29 @@ func TestACarriedMemberIsUsedWhenTheCallersParserSaysSo(t *testing.T) {
 	assert.JSONEq(t, `{"name":"a","count":6}`, api.doc)
 	assert.Equal(t, 1, api.count(http.MethodGet), "the document the parser named was planned on, not read again")
 }
+
+func TestADialectCreateWithNoPreconditionIsRefusedBeforeSending(t *testing.T) {
+	api := newFakeAPI(`{"name":"theirs"}`)
+	c := memClient(t, api, WithDialect(Dialect{Encode: VersionQuery("rev", "")}))
+	_, err := Create(context.Background(), c, itemURL, item{Name: "mine"})
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	assert.ErrorContains(t, err, "Dialect")
+	assert.Zero(t, len(api.reqs), "nothing sent")
+
+	created := newFakeAPI(`{}`)
+	created.then(reply(201, `{"name":"mine"}`, "ETag", `"9"`))
+	c = memClient(t, created, WithDialect(Dialect{Encode: VersionQuery("rev", "")}))
+	_, err = Create(context.Background(), c, itemURL, item{Name: "mine"}, WithUnconditional(true))
+	require.NoError(t, err, "declared unconditional")
+
+	for name, enc := range map[string]func(*WriteRequest) error{
+		"a create value": VersionQuery("cas", "0"),
+		"If-None-Match":  func(w *WriteRequest) error { w.Header.Set("If-None-Match", "*"); return nil },
+	} {
+		api := newFakeAPI(`{}`)
+		api.then(reply(201, `{"name":"mine"}`, "ETag", `"9"`))
+		c := memClient(t, api, WithDialect(Dialect{Encode: enc}))
+		_, err := Create(context.Background(), c, itemURL, item{Name: "mine"})
+		require.NoError(t, err, name)
+	}
+}
