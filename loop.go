@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
@@ -549,21 +548,4 @@ func sameResource(loc, target string) bool {
 		return false
 	}
 	return resolveURL(target, loc) == t.String()
-}
-
-// landed reports whether fresh already holds every change that next made to
-// cur: the sign that a write whose answer was lost did land, so that
-// reapplying the change would apply it twice.
-func landed(cur *doc, next []byte, fresh *doc) bool {
-	to, err := decodeJSON(next)
-	if err != nil {
-		return false
-	}
-	for _, ch := range jsonmerge.Diff(cur.tree(), to) {
-		got, ok := jsonptr.Lookup(fresh.tree(), ch.Path)
-		if ch.Remove == ok || (!ch.Remove && !deepEqual(got, ch.Value)) {
-			return false
-		}
-	}
-	return true
 }

@@ -395,8 +395,18 @@ func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictE
 		s.stats.add(func(st *Stats) { st.Adopted = true })
 		return d, nil
 	}
-	if landed(&doc{parsed: map[string]any{}}, w.body, d) {
+	if ownCreate(w, d) {
 		return d, nil
 	}
 	return nil, w.fail(ce, ce.Attempts, d)
+}
+
+// ownCreate reports whether the document d, found where a create w may
+// have landed unseen, is provably w's own: it carries w's Idempotency-Key,
+// which the caller put in the document it sent (see [WithIdempotencyKey]),
+// as a string member. Holding what was sent proves nothing: another
+// client's create may hold it too ({} is held by every document).
+func ownCreate(w pending, d *doc) bool {
+	marker, err := json.Marshal(w.key)
+	return err == nil && bytes.Contains(w.body, marker) && bytes.Contains(d.raw, marker)
 }

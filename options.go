@@ -338,7 +338,11 @@ func WithCreateMethod(method string) CallOption {
 
 // WithIdempotencyKey sets the Idempotency-Key of a POST [Create], for
 // callers that must keep one key across their own retries too. The default
-// is a random key, kept across every retry of the call.
+// is a random key, kept across every retry of the call. A create whose
+// answer was lost and that then meets "already exists" is known to be its
+// own only when the document it finds carries the key as a string member:
+// put the key in the document to let occ prove it; otherwise occ returns an
+// [*AmbiguousError].
 func WithIdempotencyKey(key string) CallOption {
 	return callOption(func(s *settings) error {
 		if key == "" {

@@ -100,3 +100,38 @@ func TestADialectCreateWithNoPreconditionIsRefusedBeforeSending(t *testing.T) {
 		require.NoError(t, err, name)
 	}
 }
+
+// empty is a document with nothing in it: every document holds it.
+type empty struct{}
+
+// marked is a document that carries its create's Idempotency-Key.
+type marked struct {
+	Request string `json:"request"`
+}
+
+func TestACreateThatMayHaveLandedNeedsProofOfIdentity(t *testing.T) {
+	t.Run("another's {} proves nothing", func(t *testing.T) {
+		api := newFakeAPI(`{}`) // another client created it while occ's answer was lost
+		api.then(reset, reply(412, `{"message":"exists"}`))
+		c := memClient(t, api)
+		var st Stats
+		_, err := Create(context.Background(), c, itemURL, empty{}, WithStats(&st))
+		require.ErrorIs(t, err, ErrAmbiguous)
+		assert.False(t, st.Adopted)
+	})
+	t.Run("the create's key in the document proves it", func(t *testing.T) {
+		api := newFakeAPI(`{"request":"key-41"}`)
+		api.then(reset, reply(412, `{"message":"exists"}`))
+		c := memClient(t, api)
+		got, err := Create(context.Background(), c, itemURL, marked{Request: "key-41"}, WithIdempotencyKey("key-41"))
+		require.NoError(t, err)
+		assert.Equal(t, "key-41", got.Value.Request)
+	})
+	t.Run("another key does not", func(t *testing.T) {
+		api := newFakeAPI(`{"request":"key-40"}`)
+		api.then(reset, reply(412, `{"message":"exists"}`))
+		c := memClient(t, api)
+		_, err := Create(context.Background(), c, itemURL, marked{Request: "key-41"}, WithIdempotencyKey("key-41"))
+		require.ErrorIs(t, err, ErrAmbiguous)
+	})
+}
