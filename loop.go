@@ -331,12 +331,13 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 	c.conflictBudget.deposit()
 	var w pending
 	var began time.Time // when the retry under way began, after its wait
+	var last *ConflictError
 	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
 			next, err := c.plan(ctx, plan, cur, attempt, s)
 			if err != nil || next == nil {
-				return cur, err
+				return cur, withLast(ctx, err, last)
 			}
 			w = pending{body: next, key: newIdempotencyKey()}
 		}
@@ -347,20 +348,33 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		w.note(out, s)
 		switch {
 		case err != nil:
-			return nil, w.fail(err, attempt, nil)
+			return nil, w.fail(withLast(ctx, err, last), attempt, nil)
 		case out.conflict == nil:
 			return out.doc, nil
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
+		last = out.conflict
 		fresh, err := c.retry(ctx, cur, out, s, attempt, &stalls, &began)
 		if err != nil {
-			return nil, w.fail(err, attempt, nil)
+			return nil, w.fail(withLast(ctx, err, last), attempt, nil)
 		}
 		if fresh != nil { // else busy: resend the same write, unchanged, with the same key
 			cur, w = fresh, pending{}
 		}
 	}
+}
+
+// withLast returns err, the end of an operation, wrapping last, the last
+// conflict it met, when the context ended it (in a read or a write between
+// waits) and err does not carry a conflict already: the reason the
+// operation was still retrying stays reachable with [errors.As].
+func withLast(ctx context.Context, err error, last *ConflictError) error {
+	var ce *ConflictError
+	if err == nil || last == nil || ctx.Err() == nil || errors.As(err, &ce) {
+		return err
+	}
+	return wrap(err, last)
 }
 
 // retry waits before the retry of a write that met a conflict, notes in
@@ -500,11 +514,15 @@ func (c *Client) charge(stalls *int, ce *ConflictError) error {
 	return nil
 }
 
-// moved reports whether the resource's version moved on from cur to fresh:
-// another writer committed, so the conflict was progress.
+// moved reports whether another writer committed between cur and fresh, so
+// that the conflict was progress: the version moved on and the document
+// changed. A new version over the same bytes is no commit (tags that move
+// on every read, per-backend tags behind a balancer, the same document
+// under a new tag), and a server that refuses every write gives up as fast
+// whatever its tags do. Comparing bytes costs no parse.
 func moved(cur, fresh *doc) bool {
 	v := fresh.version()
-	return v != "" && v != cur.version()
+	return v != "" && v != cur.version() && !bytes.Equal(cur.raw, fresh.raw)
 }
 
 // refresh returns the server's current state after a version conflict: the
