@@ -24,16 +24,22 @@ import (
 // error is a [*ConflictError] when a Dialect's Decode says the answer is a
 // refusal.
 func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
-	return c.writtenAt(ctx, url, true, resp, next, s)
+	return c.writtenAt(ctx, url, true, resp, c.answerBody(resp), next, s)
 }
 
-// writtenAt is written; it reads the document again only when reread is true
-// (not after a POST to a collection that named no new document).
-func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
+// answerBody reads the body of a write's answer; nil when it cannot.
+func (c *Client) answerBody(resp *http.Response) []byte {
 	body, err := c.readDocument(resp)
 	if err != nil {
-		body = nil
+		return nil
 	}
+	return body
+}
+
+// writtenAt is written with the answer's body already read; it reads the
+// document again only when reread is true (not after a POST to a collection
+// that named no new document).
+func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, body, next []byte, s *settings) (*doc, error) {
 	d, known, err := afterWrite(url, resp.Header, body, next, s)
 	if err != nil {
 		return nil, refusal(err, resp, body)
