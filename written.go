@@ -75,15 +75,18 @@ func refusal(err error, resp *http.Response, body []byte) error {
 // when a Dialect's Decode returned one: the answer is a refusal.
 func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool, error) {
 	if s.dialect != nil && s.dialect.Decode != nil {
-		_, version, err := s.dialect.Decode(h, body)
+		raw, version, err := s.dialect.Decode(h, body)
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			return nil, false, err
 		}
 		if err != nil {
-			version = ""
+			raw, version = nil, ""
 		}
-		d := headerDoc(url, h, next, s)
+		if s.opaque || len(raw) == 0 || !answerIsDocument(url, h, raw, next, s) {
+			raw = next
+		}
+		d := headerDoc(url, h, raw, s)
 		d.decoded, d.dialectVersion, d.opaque = true, version, s.opaque
 		return d, version != "", nil
 	}
@@ -110,10 +113,13 @@ func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc
 
 // answerIsDocument reports whether the body of a 2xx answer to the write of
 // sent is the document as the server now holds it: a JSON text that its
-// Content-Location says is the resource (RFC 9110 section 8.7), or that
-// holds everything sent, at the same values, aside from the version field
-// (the server moves it) and members the server added. A receipt such as
-// CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
+// Content-Location says is the resource (RFC 9110 section 8.7), or an
+// object that carries every member sent, whatever their values (the server
+// may manage some: a version, updated_at, an address it normalises), and
+// perhaps members the server added. A receipt such as CouchDB's
+// {"ok":true,"id":"x","rev":"2-b"} lacks the members written, and is not
+// the document. A document with no members is recognised only by an equal
+// answer.
 func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
 	if bytes.Equal(body, sent) {
 		return true
@@ -124,7 +130,23 @@ func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings)
 	if sameResource(h.Get("Content-Location"), url) {
 		return true
 	}
+	if names := decodeObject(bytes.TrimSpace(sent)); len(names) > 0 {
+		return carriesMembers(decodeObject(bytes.TrimSpace(body)), names)
+	}
 	return jsonmerge.Holds(body, sent, s.versionField)
+}
+
+// carriesMembers reports whether answer has every member of sent.
+func carriesMembers(answer, sent object) bool {
+	if answer == nil {
+		return false
+	}
+	for k := range sent {
+		if _, ok := answer[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // withAnswerVersion sets d's version field to the value the write's answer
