@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -69,15 +70,23 @@ type WriteRequest struct {
 }
 
 // SetQuery sets the query parameter key of w.URL to value, replacing any
-// value it had. It returns an error when w.URL does not parse.
+// value it had; the other parameters stay as they were, byte for byte and
+// in order, and key=value comes last. It returns an error when w.URL does
+// not parse.
 func (w *WriteRequest) SetQuery(key, value string) error {
 	u, err := url.Parse(w.URL)
 	if err != nil {
 		return fmt.Errorf("occ: write URL: %w", err)
 	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
+	var kept []string
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		name, _, _ := strings.Cut(pair, "=")
+		if unescaped, err := url.QueryUnescape(name); pair == "" || (err == nil && unescaped == key) || name == key {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	u.RawQuery = strings.Join(append(kept, url.QueryEscape(key)+"="+url.QueryEscape(value)), "&")
 	w.URL = u.String()
 	return nil
 }
@@ -96,6 +105,9 @@ func WithDialect(d Dialect) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if d.Decode == nil && d.Encode == nil {
 			return argError("WithDialect", "neither Decode nor Encode set")
+		}
+		if err := checkDecode(d.Decode); err != nil {
+			return argCause("WithDialect", err)
 		}
 		s.dialect = &d
 		return nil
@@ -134,15 +146,16 @@ func VersionQuery(param, create string) func(w *WriteRequest) error {
 // Elasticsearch's "/_source"), the version the member at version (a string
 // as is, anything else as JSON, such as etcd's "/node/modifiedIndex"). A
 // missing document member decodes as an empty document; a missing version
-// member as no version. A body that is not JSON, or an invalid pointer,
-// is an error.
+// member as no version. A body that is not JSON is an error; an invalid
+// pointer (such as one without its leading "/") is an [ErrInvalidArgument]
+// from [WithDialect], before any request.
 func Envelope(doc, version string) func(h http.Header, body []byte) ([]byte, string, error) {
 	dp, derr := jsonptr.Parse(doc)
 	vp, verr := jsonptr.Parse(version)
+	if err := errors.Join(derr, verr); err != nil {
+		return badEnvelope(err)
+	}
 	return func(_ http.Header, body []byte) ([]byte, string, error) {
-		if err := errors.Join(derr, verr); err != nil {
-			return nil, "", fmt.Errorf("occ: Envelope: %w", err)
-		}
 		tree, err := decodeJSON(body)
 		if err != nil {
 			return nil, "", err
@@ -161,6 +174,33 @@ func Envelope(doc, version string) func(h http.Header, body []byte) ([]byte, str
 		}
 		return out, ver, nil
 	}
+}
+
+// badEnvelope is the Decode of an [Envelope] given an invalid pointer: it
+// fails every answer with err. Every such Decode is one function literal's
+// closure, which [WithDialect] recognises by its code, so that the error is
+// reported when the Dialect is set, before any request, without calling a
+// Decode of the caller's. It is never inlined, so that its closure has one
+// code wherever it is called.
+//
+//go:noinline
+func badEnvelope(err error) func(http.Header, []byte) ([]byte, string, error) {
+	return func(http.Header, []byte) ([]byte, string, error) {
+		return nil, "", fmt.Errorf("occ: Envelope: %w", err)
+	}
+}
+
+// badEnvelopeCode is the code of badEnvelope's closures.
+var badEnvelopeCode = reflect.ValueOf(badEnvelope(nil)).Pointer()
+
+// checkDecode returns the error of an [Envelope] Decode given an invalid
+// pointer, else nil.
+func checkDecode(decode func(http.Header, []byte) ([]byte, string, error)) error {
+	if decode == nil || reflect.ValueOf(decode).Pointer() != badEnvelopeCode {
+		return nil
+	}
+	_, _, err := decode(nil, nil)
+	return err
 }
 
 // decodedDoc builds a doc from an answer through the call's Dialect Decode.

@@ -286,6 +286,24 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
+// pinned returns the document next planned over cur with the version field
+// set back to cur's, or nil when that leaves nothing to write: a change
+// that only touched the version field changes nothing.
+func pinned(next []byte, cur *doc, s *settings) ([]byte, error) {
+	if !cur.hasField {
+		return next, nil
+	}
+	tree, err := decodeJSON(next)
+	if err != nil {
+		return nil, err
+	}
+	tree = setField(tree, s.versionField, cur.field)
+	if deepEqual(tree, cur.tree()) {
+		return nil, nil
+	}
+	return json.Marshal(tree)
+}
+
 // encodeWrite renders the write of next over cur as the call's write mode
 // asks: the method, the body and its content type. A merge patch that
 // cannot express a null falls back to a guarded JSON Patch. A patch carries
@@ -461,7 +479,7 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 	if err != nil || next == nil {
 		return nil, err
 	}
-	return withVersionField(next, cur, s)
+	return pinned(next, cur, s)
 }
 
 // maxStalls bounds the retries of one operation that make no progress:

@@ -62,8 +62,9 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // is returned wrapped, reachable with [errors.Is].
 //
 // Modify returns the document as finally written: the write's answer when
-// it is the document, else what was sent, with the new version the answer
-// gives; when it gives none that a version field or a [Dialect] needs,
+// it is the document (it carries every member sent, whatever values the
+// server gave the members it manages), else what was sent, with the new
+// version the answer gives; when it gives none that a version field or a [Dialect] needs,
 // Modify reads the document once more. Errors: a
 // [*ConflictError] for a conflict no retry can fix (duplicate, state,
 // unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
@@ -202,11 +203,14 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 // the call's [Merger] for the document to resubmit given base, mine and
 // theirs, then loops like [Modify]. The default merger is [ThreeWay], which
 // keeps every non-overlapping edit and returns a [*MergeConflictError] for
-// true conflicts; [LastWriteWins] overwrites theirs. The write is
-// conditioned on base's ETag or LastModified, or on the version field in
-// base.Raw; base.Version is informational. A base with nothing to condition
-// on (say, built by hand) is merged with a fresh read before the first
-// write. Errors are those of [Modify], and the merger's.
+// true conflicts; [LastWriteWins] overwrites theirs. The first write is
+// conditioned on the version base carries, as [Get] set it: with a
+// [Dialect]'s Decode, base.Version; else base.ETag (a weak one only with
+// [WithWeakETags]), base.LastModified when it is strong (base.Version equal
+// to it, or [WithStrongLastModified]), or the version field in base.Raw. A
+// base with nothing to condition on (say, built by hand) is merged with a
+// fresh read before the first write. Put returns what the server holds
+// (see [Modify]). Errors are those of [Modify], and the merger's.
 func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
 	return operation(ctx, c, "Put", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
 		return put(ctx, c, url, base, desired, s)

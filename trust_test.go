@@ -135,3 +135,54 @@ func TestACreateThatMayHaveLandedNeedsProofOfIdentity(t *testing.T) {
 		require.ErrorIs(t, err, ErrAmbiguous)
 	})
 }
+
+func TestSetQueryKeepsTheOtherParametersByteForByte(t *testing.T) {
+	w := &WriteRequest{URL: "http://api.test/d?z=1;2&a=%7e&rev=old&b=x+y"}
+	require.NoError(t, w.SetQuery("rev", "2-b"))
+	assert.Equal(t, "http://api.test/d?z=1;2&a=%7e&b=x+y&rev=2-b", w.URL)
+}
+
+func TestAnEnvelopePointerIsCheckedWhenTheDialectIsSet(t *testing.T) {
+	_, err := New(WithDialect(Dialect{Decode: Envelope("node/value", "/node/modifiedIndex")}))
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = New(WithDialect(Dialect{Decode: Envelope("/node/value", "modifiedIndex")}))
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	_, err = New(WithDialect(Dialect{Decode: Envelope("/node/value", "/node/modifiedIndex")}))
+	require.NoError(t, err)
+}
+
+// versioned is a document with a version field.
+type versioned struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+}
+
+func TestAChangeToTheVersionFieldAloneWritesNothing(t *testing.T) {
+	api := newFakeAPI(`{"name":"a","version":3}`)
+	c := memClient(t, api, WithVersionField("/version"))
+	got, err := Modify(context.Background(), c, itemURL, func(v *versioned) error { v.Version = 99; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, versioned{Name: "a", Version: 3}, got)
+	assert.Zero(t, api.count(http.MethodPut), "no write")
+}
+
+func TestPutConditionsOnAStrongLastModifiedItsGetJudged(t *testing.T) {
+	const lm = "Sun, 01 Mar 2026 12:00:00 GMT"
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	api.then(func(w http.ResponseWriter, r *http.Request) {
+		reply(200, `{"name":"a","count":1}`, "Last-Modified", lm, "Date", "Sun, 01 Mar 2026 12:00:09 GMT")(w, r)
+	}, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("If-Unmodified-Since") != lm {
+			reply(428, ``)(w, r)
+			return
+		}
+		reply(204, ``, "Last-Modified", "Sun, 01 Mar 2026 12:00:10 GMT")(w, r)
+	})
+	c := memClient(t, api)
+	base, err := Get[item](context.Background(), c, itemURL)
+	require.NoError(t, err)
+	require.Equal(t, lm, base.Version)
+	_, err = Put(context.Background(), c, itemURL, base, item{Name: "b", Count: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 0, api.count(http.MethodGet)-1, "no read before the write: the base's version conditioned it")
+}
