@@ -69,7 +69,8 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // [*ConflictError] for a conflict no retry can fix (duplicate, state,
 // unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
 // conflict; [ErrNoVersion] when the server gives nothing to condition on;
-// the context's error, wrapping the last conflict when it ends a wait; an
+// the context's error, wrapping the last conflict when it ends the
+// operation mid-retry (reachable with [errors.As]); an
 // [*AmbiguousError] ([ErrAmbiguous]) when a write may have landed unseen
 // and occ cannot prove either way; [ErrInvalidArgument] for a nil client,
 // context or change; and those of [Get].
