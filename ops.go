@@ -378,7 +378,7 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 // collection's URL and the created document's name.
 func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
 	found := s.createMethod == http.MethodPut
-	if loc, err := resp.Location(); err == nil && sameOrigin(url, loc.String()) {
+	if loc, err := resp.Location(); err == nil && withinOrigin(url, loc.String()) {
 		url, found = loc.String(), true
 	}
 	body := c.answerBody(resp)
@@ -458,7 +458,7 @@ func existingURL(url string, sent []byte, ce *ConflictError, s *settings) (strin
 	switch {
 	case found == "":
 		return "", "the answer names no existing resource (no Location, no link in its body; WithNameField names it from the document)"
-	case !sameOrigin(url, found):
+	case !withinOrigin(url, found):
 		return "", "the existing resource is on another origin"
 	}
 	return found, ""
@@ -492,9 +492,9 @@ func memberURL(collection, name string) string {
 	return strings.TrimSuffix(u.String(), "/") + "/" + neturl.PathEscape(name)
 }
 
-// sameOrigin reports whether target has base's scheme and host: the only
+// withinOrigin reports whether target has base's scheme and host: the only
 // URLs occ reads or returns on its own initiative.
-func sameOrigin(base, target string) bool {
+func withinOrigin(base, target string) bool {
 	b, err1 := neturl.Parse(base)
 	t, err2 := neturl.Parse(target)
 	return err1 == nil && err2 == nil && strings.EqualFold(b.Scheme, t.Scheme) && strings.EqualFold(b.Host, t.Host)
