@@ -15,18 +15,23 @@ import (
 
 // refusing is a server that refuses every write (412) and serves the same
 // document under a tag that moves as tags says.
+// After 100 writes it cancels the call's context, so that a loop that
+// does not give up on its own ends too.
 type refusing struct {
-	mu    sync.Mutex
-	reads int
-	puts  int
-	tags  func(reads int) string
+	mu     sync.Mutex
+	reads  int
+	puts   int
+	tags   func(reads int) string
+	cancel context.CancelFunc
 }
 
 func (r *refusing) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if req.Method != http.MethodGet {
-		r.puts++
+		if r.puts++; r.puts == 100 {
+			r.cancel()
+		}
 		w.WriteHeader(http.StatusPreconditionFailed)
 		return
 	}
@@ -42,9 +47,11 @@ func TestAServerThatRefusesEveryWriteGivesUpFastUnderAnyTags(t *testing.T) {
 		"two backends' tags in turn":     func(n int) string { return `"b` + strconv.Itoa(n%2) + `"` },
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := &refusing{tags: tags}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			srv := &refusing{tags: tags, cancel: cancel}
 			c := memClient(t, srv)
-			_, err := Modify(context.Background(), c, itemURL, incr)
+			_, err := Modify(ctx, c, itemURL, incr)
 			require.ErrorIs(t, err, ErrAttemptsExhausted)
 			var ce *ConflictError
 			require.ErrorAs(t, err, &ce)
