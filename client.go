@@ -48,7 +48,9 @@ type Versioned[T any] struct {
 	Value T
 	// Version is the version writes are conditioned on: the one a
 	// [Dialect]'s Decode gave, else the body field named by
-	// [WithVersionField] when set, else the ETag, else Last-Modified.
+	// [WithVersionField] when set, else the ETag (a weak one only with
+	// [WithWeakETags]), else a strong Last-Modified (see
+	// [WithStrongLastModified]); "" when there is none.
 	Version string
 	// ETag and LastModified are the validators the server sent, if any.
 	ETag, LastModified string
@@ -317,7 +319,8 @@ var (
 	ErrTooLarge = errors.New("occ: document too large")
 	// ErrNoVersion is returned when the server sent no version a write could
 	// be conditioned on: no strong ETag (nor a weak one with
-	// [WithWeakETags]), no Last-Modified and no version field. occ never
+	// [WithWeakETags]), no strong Last-Modified (see
+	// [WithStrongLastModified]) and no version field. occ never
 	// writes unconditionally unless told to with [WithUnconditional].
 	ErrNoVersion = errors.New("occ: the server gave no version to condition a write on")
 	// ErrInvalidDocument is returned when a document is not valid JSON or

@@ -1,11 +1,14 @@
 package occ
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/occ-go/occ/internal/jsonptr"
@@ -42,6 +45,13 @@ type Dialect struct {
 	// conditioned on, or "" for a create-if-absent ([Create]); Encode
 	// changes w as the server wants it and must make the write conditional
 	// on w.Version, since occ then adds no precondition header of its own.
+	// A create PUT must come out create-only: with If-None-Match: * (set it
+	// also for a server, such as CouchDB, whose PUT without a revision only
+	// ever creates), or a create value in the URL or body (VersionQuery's
+	// create argument). A create PUT that Encode left with the URL, body
+	// and headers occ gave it carries no precondition, and [Create] refuses
+	// it with [ErrInvalidArgument] before sending, unless the call has
+	// [WithUnconditional]. A POST create needs none: it cannot replace.
 	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
 	// and classifies the answer as always. An error aborts the call before
 	// the write is sent. When nil, occ conditions the write itself: If-Match
@@ -60,15 +70,23 @@ type WriteRequest struct {
 }
 
 // SetQuery sets the query parameter key of w.URL to value, replacing any
-// value it had. It returns an error when w.URL does not parse.
+// value it had; the other parameters stay as they were, byte for byte and
+// in order, and key=value comes last. It returns an error when w.URL does
+// not parse.
 func (w *WriteRequest) SetQuery(key, value string) error {
 	u, err := url.Parse(w.URL)
 	if err != nil {
 		return fmt.Errorf("occ: write URL: %w", err)
 	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
+	var kept []string
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		name, _, _ := strings.Cut(pair, "=")
+		if unescaped, err := url.QueryUnescape(name); pair == "" || (err == nil && unescaped == key) || name == key {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	u.RawQuery = strings.Join(append(kept, url.QueryEscape(key)+"="+url.QueryEscape(value)), "&")
 	w.URL = u.String()
 	return nil
 }
@@ -87,6 +105,9 @@ func WithDialect(d Dialect) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if d.Decode == nil && d.Encode == nil {
 			return argError("WithDialect", "neither Decode nor Encode set")
+		}
+		if err := checkDecode(d.Decode); err != nil {
+			return argCause("WithDialect", err)
 		}
 		s.dialect = &d
 		return nil
@@ -125,15 +146,16 @@ func VersionQuery(param, create string) func(w *WriteRequest) error {
 // Elasticsearch's "/_source"), the version the member at version (a string
 // as is, anything else as JSON, such as etcd's "/node/modifiedIndex"). A
 // missing document member decodes as an empty document; a missing version
-// member as no version. A body that is not JSON, or an invalid pointer,
-// is an error.
+// member as no version. A body that is not JSON is an error; an invalid
+// pointer (such as one without its leading "/") is an [ErrInvalidArgument]
+// from [WithDialect], before any request.
 func Envelope(doc, version string) func(h http.Header, body []byte) ([]byte, string, error) {
 	dp, derr := jsonptr.Parse(doc)
 	vp, verr := jsonptr.Parse(version)
+	if err := errors.Join(derr, verr); err != nil {
+		return badEnvelope(err)
+	}
 	return func(_ http.Header, body []byte) ([]byte, string, error) {
-		if err := errors.Join(derr, verr); err != nil {
-			return nil, "", fmt.Errorf("occ: Envelope: %w", err)
-		}
 		tree, err := decodeJSON(body)
 		if err != nil {
 			return nil, "", err
@@ -154,6 +176,33 @@ func Envelope(doc, version string) func(h http.Header, body []byte) ([]byte, str
 	}
 }
 
+// badEnvelope is the Decode of an [Envelope] given an invalid pointer: it
+// fails every answer with err. Every such Decode is one function literal's
+// closure, which [WithDialect] recognises by its code, so that the error is
+// reported when the Dialect is set, before any request, without calling a
+// Decode of the caller's. It is never inlined, so that its closure has one
+// code wherever it is called.
+//
+//go:noinline
+func badEnvelope(err error) func(http.Header, []byte) ([]byte, string, error) {
+	return func(http.Header, []byte) ([]byte, string, error) {
+		return nil, "", fmt.Errorf("occ: Envelope: %w", err)
+	}
+}
+
+// badEnvelopeCode is the code of badEnvelope's closures.
+var badEnvelopeCode = reflect.ValueOf(badEnvelope(nil)).Pointer()
+
+// checkDecode returns the error of an [Envelope] Decode given an invalid
+// pointer, else nil.
+func checkDecode(decode func(http.Header, []byte) ([]byte, string, error)) error {
+	if decode == nil || reflect.ValueOf(decode).Pointer() != badEnvelopeCode {
+		return nil
+	}
+	_, _, err := decode(nil, nil)
+	return err
+}
+
 // decodedDoc builds a doc from an answer through the call's Dialect Decode.
 func decodedDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 	raw, version, err := s.dialect.Decode(h, body)
@@ -167,8 +216,9 @@ func decodedDoc(url string, h http.Header, body []byte, s *settings) (*doc, erro
 		_, err := decodeJSON(raw)
 		return nil, fmt.Errorf("%w: decoded document: %w", ErrInvalidDocument, err)
 	}
-	return &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-		ctype: h.Get("Content-Type"), decoded: true, dialectVersion: version, opaque: s.opaque}, nil
+	d := headerDoc(url, h, raw, s)
+	d.ctype, d.decoded, d.dialectVersion, d.opaque = h.Get("Content-Type"), true, version, s.opaque
+	return d, nil
 }
 
 // specialDoc builds the doc of an answer when the call has a Dialect Decode
@@ -179,8 +229,9 @@ func specialDoc(url string, h http.Header, body []byte, s *settings) (d *doc, ok
 		d, err = decodedDoc(url, h, body, s)
 		return d, true, err
 	case s.opaque:
-		return &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-			ctype: h.Get("Content-Type"), opaque: true}, true, nil
+		d = headerDoc(url, h, body, s)
+		d.ctype, d.opaque = h.Get("Content-Type"), true
+		return d, true, nil
 	}
 	return nil, false, nil
 }
@@ -235,11 +286,35 @@ func createRequest(url string, body []byte, s *settings) (WriteRequest, error) {
 	}
 	h.Del("If-None-Match") // Encode carries the precondition
 	key := h.Get("Idempotency-Key")
-	w, err := shape(WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}, s)
-	if err == nil && w.Header.Get("Idempotency-Key") == "" {
+	in := WriteRequest{Method: s.createMethod, URL: url, Header: h, Body: body}
+	w, err := shape(WriteRequest{Method: in.Method, URL: url, Header: h.Clone(), Body: bytes.Clone(body)}, s)
+	if err != nil {
+		return w, err
+	}
+	if w.Method == http.MethodPut && !s.unconditional && !encodedPrecondition(in, w) {
+		return WriteRequest{}, argError("Dialect.Encode", "a create PUT left with no precondition would replace an existing document: "+
+			"Encode must make it create-only (If-None-Match: *, or a create value such as VersionQuery's), or the call needs WithUnconditional")
+	}
+	if w.Header.Get("Idempotency-Key") == "" {
 		w.Header.Set("Idempotency-Key", key)
 	}
-	return w, err
+	return w, nil
+}
+
+// encodedPrecondition reports whether a Dialect's Encode made something of
+// the create in that out can carry a precondition: a header other than
+// Content-Type, the URL or the body. A create Encode left as it was is
+// unconditional.
+func encodedPrecondition(in, out WriteRequest) bool {
+	if out.URL != in.URL || !bytes.Equal(out.Body, in.Body) {
+		return true
+	}
+	for k, v := range out.Header {
+		if k != "Content-Type" && !slices.Equal(v, in.Header[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // createConflict corrects the kind of a refusal a Dialect's Decode read in

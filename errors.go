@@ -153,7 +153,11 @@ type ConflictError struct {
 	// recognised as an error format is never Current, nor is a JSON object
 	// with a member named like an error (error, errors, errorMessages,
 	// fault, exception, odata.error, ...) or a numeric status or code member
-	// equal to the answer's status.
+	// equal to the answer's status. A member found by its name is a guess
+	// (a document may have a member named current of its own): occ plans a
+	// retry on Current only when the answer's Content-Location names the
+	// resource and Current is the whole body, or a [ConflictParser] of the
+	// caller's set it; otherwise it reads the document again.
 	Current json.RawMessage
 	// Problem is the RFC 9457 problem object when the body was one
 	// (application/problem+json or +xml, or a JSON body of that shape).
@@ -190,6 +194,7 @@ type ConflictError struct {
 	create        bool     // the answer is to a create-if-absent
 	createKnown   bool     // create was decided by occ's parser
 	statusMessage bool     // Message came from the status line's reason phrase
+	currentKnown  bool     // Current was set by a caller's parser, which knows its API
 }
 
 // Error returns a one-line description such as

@@ -132,6 +132,7 @@ func (s *errorSettings) parse(resp *http.Response, body []byte, e *ConflictError
 	if s != nil {
 		for _, p := range s.parsers {
 			if p.Parse(resp, body, e) {
+				e.currentKnown = len(e.Current) > 0 // the caller's parser knows its API
 				return
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/occ-go/occ/internal/jsonmerge"
 	"github.com/occ-go/occ/internal/jsonptr"
 )
 
@@ -23,6 +22,8 @@ type doc struct {
 	parsed       any // raw decoded, once needed; see tree
 	etag         string
 	lastModified string
+	useETag      bool // etag can condition a write: strong, or weak with WithWeakETags
+	strongLM     bool // lastModified can condition a write (see strongLastModified)
 	field        any  // the value of the version field, when configured
 	hasField     bool // whether the version field is present
 	ctype        string
@@ -44,11 +45,33 @@ func newDoc(url string, h http.Header, body []byte, s *settings) (*doc, error) {
 		}
 		return nil, fmt.Errorf("%w: not a JSON text", ErrInvalidDocument)
 	}
-	d := &doc{url: url, raw: body, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	d := headerDoc(url, h, body, s)
 	if s.versionField != nil {
 		d.field, d.hasField = jsonptr.Lookup(d.tree(), s.versionField)
 	}
 	return d, nil
+}
+
+// headerDoc builds a doc of raw with the validators of the answer headers
+// h, judged by the call's settings s.
+func headerDoc(url string, h http.Header, raw []byte, s *settings) *doc {
+	d := &doc{url: url, raw: raw, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified")}
+	d.useETag = d.etag != "" && (!isWeak(d.etag) || s.weakETags)
+	d.strongLM = d.lastModified != "" && (s.strongLM || strongLastModified(d.lastModified, h.Get("Date")))
+	return d
+}
+
+// strongLastModified reports whether a Last-Modified date can serve as a
+// strong validator by RFC 9110 section 8.8.2.2: the answer's Date is at
+// least a second later, so the second it names was over when the
+// representation was sent, and no later change within it is hidden.
+func strongLastModified(lastModified, date string) bool {
+	lm, err := http.ParseTime(lastModified)
+	if err != nil {
+		return false
+	}
+	at, err := http.ParseTime(date)
+	return err == nil && !at.Before(lm.Add(time.Second))
 }
 
 // tree returns the decoded document. The body was validated by newDoc, so
@@ -67,17 +90,21 @@ func isObject(b []byte) bool {
 	return len(b) > 0 && b[0] == '{'
 }
 
-// version returns the version writes are conditioned on.
+// version returns the version writes are conditioned on, or "" when there
+// is none: a weak ETag (without [WithWeakETags]) and a weak Last-Modified
+// are no version.
 func (d *doc) version() string {
 	switch {
 	case d.decoded:
 		return d.dialectVersion
 	case d.hasField:
 		return fieldString(d.field)
-	case d.etag != "":
+	case d.useETag:
 		return d.etag
+	case d.strongLM:
+		return d.lastModified
 	}
-	return d.lastModified
+	return ""
 }
 
 // fieldString renders a version field: a string as is, anything else as
@@ -96,16 +123,16 @@ func isWeak(etag string) bool { return strings.HasPrefix(etag, "W/") }
 // ErrNoVersion when d offers nothing to condition on.
 func conditions(d *doc, s *settings) (http.Header, error) {
 	if !conditionable(d, s) {
-		return nil, ErrNoVersion
+		return nil, noVersion(d)
 	}
 	if s.dialect != nil {
 		return dialectConditions(d, s), nil
 	}
 	h := make(http.Header, 4) // room for what write adds
 	switch {
-	case d.etag != "" && (!isWeak(d.etag) || s.weakETags):
+	case d.useETag:
 		h["If-Match"] = []string{d.etag}
-	case d.lastModified != "":
+	case d.strongLM:
 		h["If-Unmodified-Since"] = []string{d.lastModified}
 	}
 	if d.hasField && s.versionIfMatch && h.Get("If-Match") == "" {
@@ -120,8 +147,20 @@ func conditionable(d *doc, s *settings) bool {
 	if s.dialect != nil {
 		return d.version() != ""
 	}
-	usableETag := d.etag != "" && (!isWeak(d.etag) || s.weakETags)
-	return usableETag || d.lastModified != "" || d.hasField || s.unconditional
+	return d.useETag || d.strongLM || d.hasField || s.unconditional
+}
+
+// noVersion is the [ErrNoVersion] of a write over d, saying which
+// validator the server sent falls short, and what declares it usable.
+func noVersion(d *doc) error {
+	switch {
+	case d.decoded:
+	case d.lastModified != "":
+		return fmt.Errorf("%w: Last-Modified %q is weak (the answer's Date is not a second later, RFC 9110 section 8.8.2.2): two writes in one second would look alike; see WithStrongLastModified", ErrNoVersion, d.lastModified)
+	case d.etag != "":
+		return fmt.Errorf("%w: the ETag %s is weak; see WithWeakETags", ErrNoVersion, d.etag)
+	}
+	return ErrNoVersion
 }
 
 // read fetches the document at url. A body cut short is read again, like
@@ -247,6 +286,24 @@ func withVersionField(next []byte, cur *doc, s *settings) ([]byte, error) {
 	return json.Marshal(setField(tree, s.versionField, cur.field))
 }
 
+// pinned returns the document next planned over cur with the version field
+// set back to cur's, or nil when that leaves nothing to write: a change
+// that only touched the version field changes nothing.
+func pinned(next []byte, cur *doc, s *settings) ([]byte, error) {
+	if !cur.hasField {
+		return next, nil
+	}
+	tree, err := decodeJSON(next)
+	if err != nil {
+		return nil, err
+	}
+	tree = setField(tree, s.versionField, cur.field)
+	if deepEqual(tree, cur.tree()) {
+		return nil, nil
+	}
+	return json.Marshal(tree)
+}
+
 // encodeWrite renders the write of next over cur as the call's write mode
 // asks: the method, the body and its content type. A merge patch that
 // cannot express a null falls back to a guarded JSON Patch. A patch carries
@@ -292,12 +349,13 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 	c.conflictBudget.deposit()
 	var w pending
 	var began time.Time // when the retry under way began, after its wait
+	var last *ConflictError
 	stalls := 0
 	for attempt := 1; ; attempt++ {
 		if w.body == nil {
 			next, err := c.plan(ctx, plan, cur, attempt, s)
 			if err != nil || next == nil {
-				return cur, err
+				return cur, withLast(ctx, err, last)
 			}
 			w = pending{body: next, key: s.newKey()}
 		}
@@ -308,20 +366,33 @@ func (c *Client) run(ctx context.Context, cur *doc, plan planner, s *settings) (
 		w.note(out, s)
 		switch {
 		case err != nil:
-			return nil, w.fail(err, attempt, nil)
+			return nil, w.fail(withLast(ctx, err, last), attempt, nil)
 		case out.conflict == nil:
 			return out.doc, nil
 		case w.ambiguous && out.conflict.Kind == KindVersion:
 			return c.settle(ctx, plan, cur, w, attempt, out.conflict, s)
 		}
+		last = out.conflict
 		fresh, err := c.retry(ctx, cur, out, s, attempt, &stalls, &began)
 		if err != nil {
-			return nil, w.fail(err, attempt, nil)
+			return nil, w.fail(withLast(ctx, err, last), attempt, nil)
 		}
 		if fresh != nil { // else busy: resend the same write, unchanged, with the same key
 			cur, w = fresh, pending{}
 		}
 	}
+}
+
+// withLast returns err, the end of an operation, wrapping last, the last
+// conflict it met, when the context ended it (in a read or a write between
+// waits) and err does not carry a conflict already: the reason the
+// operation was still retrying stays reachable with [errors.As].
+func withLast(ctx context.Context, err error, last *ConflictError) error {
+	var ce *ConflictError
+	if err == nil || last == nil || ctx.Err() == nil || errors.As(err, &ce) {
+		return err
+	}
+	return wrap(err, last)
 }
 
 // retry waits before the retry of a write that met a conflict, notes in
@@ -409,7 +480,7 @@ func (c *Client) plan(ctx context.Context, plan planner, cur *doc, attempt int, 
 	if err != nil || next == nil {
 		return nil, err
 	}
-	return withVersionField(next, cur, s)
+	return pinned(next, cur, s)
 }
 
 // maxStalls bounds the retries of one operation that make no progress:
@@ -462,28 +533,45 @@ func (c *Client) charge(stalls *int, ce *ConflictError) error {
 	return nil
 }
 
-// moved reports whether the resource's version moved on from cur to fresh:
-// another writer committed, so the conflict was progress.
+// moved reports whether another writer committed between cur and fresh, so
+// that the conflict was progress: the version moved on and the document
+// changed. A new version over the same bytes is no commit (tags that move
+// on every read, per-backend tags behind a balancer, the same document
+// under a new tag), and a server that refuses every write gives up as fast
+// whatever its tags do. Comparing bytes costs no parse.
 func moved(cur, fresh *doc) bool {
 	v := fresh.version()
-	return v != "" && v != cur.version()
+	return v != "" && v != cur.version() && !bytes.Equal(cur.raw, fresh.raw)
 }
 
 // refresh returns the server's current state after a version conflict: the
-// representation the conflict carried, when the answer says it is one (its
-// Content-Location names the resource, RFC 9110 section 8.7), it has a
-// usable version and it is still fresh (carried: the wait since was no
-// longer than the write's round trip, so that it is no staler than a read
-// would be); else a fresh read. On a hot resource a carried document that
-// waited out a backoff is stale, and writing on it only conflicts again.
+// representation the conflict carried, when it is unmistakably the document
+// (see carriedDoc), it has a usable version and it is still fresh (carried:
+// the wait since was no longer than the write's round trip, so that it is
+// no staler than a read would be); else a fresh read. On a hot resource a
+// carried document that waited out a backoff is stale, and writing on it
+// only conflicts again.
 func (c *Client) refresh(ctx context.Context, cur *doc, ce *ConflictError, s *settings, carried bool) (*doc, error) {
-	if carried && len(ce.Current) > 0 && !ce.BodyTruncated && sameResource(ce.Header.Get("Content-Location"), cur.url) {
+	if carried && carriedDoc(ce, cur.url) {
 		d, err := newDoc(cur.url, ce.Header, ce.Current, s)
 		if err == nil && d.version() != "" {
 			return d, nil
 		}
 	}
 	return c.read(ctx, cur.url, s)
+}
+
+// carriedDoc reports whether a conflict answer carried the document at url
+// unmistakably: its Content-Location names the resource (RFC 9110 section
+// 8.7), and Current is either the whole body, which no parser took for an
+// error, or what a caller's [ConflictParser] said is the document. A member
+// the built-in parser found by its name (current, current_state, ...) is a
+// guess, never planned on: a document may have such members of its own.
+func carriedDoc(ce *ConflictError, url string) bool {
+	if len(ce.Current) == 0 || ce.BodyTruncated || !sameResource(ce.Header.Get("Content-Location"), url) {
+		return false
+	}
+	return ce.currentKnown || bodyIsCurrent(ce)
 }
 
 // sameResource reports whether a Content-Location names the resource at
@@ -497,21 +585,4 @@ func sameResource(loc, target string) bool {
 		return false
 	}
 	return resolveURL(target, loc) == t.String()
-}
-
-// landed reports whether fresh already holds every change that next made to
-// cur: the sign that a write whose answer was lost did land, so that
-// reapplying the change would apply it twice.
-func landed(cur *doc, next []byte, fresh *doc) bool {
-	to, err := decodeJSON(next)
-	if err != nil {
-		return false
-	}
-	for _, ch := range jsonmerge.Diff(cur.tree(), to) {
-		got, ok := jsonptr.Lookup(fresh.tree(), ch.Path)
-		if ch.Remove == ok || (!ch.Remove && !deepEqual(got, ch.Value)) {
-			return false
-		}
-	}
-	return true
 }

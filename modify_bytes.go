@@ -10,7 +10,8 @@ import (
 // caller wants as they are: vCards and calendars on WebDAV, XML, text, S3
 // or Cloud Storage objects. change receives the document's bytes (a copy it
 // may keep) and returns the bytes to write; returning them unchanged writes
-// nothing. The write is conditioned on the version read (ETag,
+// nothing, and returning nil is an [ErrInvalidDocument] (an empty, non-nil
+// slice empties the document). The write is conditioned on the version read (ETag,
 // Last-Modified, or a [Dialect]'s), carries an Idempotency-Key and the
 // Content-Type of the read (application/octet-stream when the read had
 // none; a [Dialect]'s Encode may change it), and is retried as Modify's is:
@@ -47,11 +48,11 @@ func bytesPlan(change func([]byte) ([]byte, error)) planner {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrChangeAborted, err)
 		}
+		if next == nil {
+			return nil, fmt.Errorf("%w: the change returned nil; return an empty, non-nil slice to empty the document", ErrInvalidDocument)
+		}
 		if bytes.Equal(next, cur.raw) {
 			return nil, nil
-		}
-		if next == nil {
-			next = []byte{}
 		}
 		return next, nil
 	}

@@ -141,7 +141,9 @@ func TestModifyBytesOutcomes(t *testing.T) {
 		{"a lost answer: a change already there is done", func() *fakeDAV { return &fakeDAV{loseFirst: true} },
 			rename, nil, "FN:Ann Smith\r\n", 1, 2},
 		{"an emptied document is written", func() *fakeDAV { return &fakeDAV{} },
-			func([]byte) ([]byte, error) { return nil, nil }, nil, "", 1, 1},
+			func([]byte) ([]byte, error) { return []byte{}, nil }, nil, "", 1, 1},
+		{"nil is no document: nothing written", func() *fakeDAV { return &fakeDAV{} },
+			func([]byte) ([]byte, error) { return nil, nil }, occ.ErrInvalidDocument, vcard, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
+	"strings"
+
+	"github.com/occ-go/occ/internal/jsonptr"
 )
 
 // Get reads the document at url and its version.
@@ -58,13 +62,15 @@ func result[T any](d *doc, s *settings) (Versioned[T], error) {
 // is returned wrapped, reachable with [errors.Is].
 //
 // Modify returns the document as finally written: the write's answer when
-// it is the document, else what was sent, with the new version the answer
-// gives; when it gives none that a version field or a [Dialect] needs,
+// it is the document (it carries every member sent, whatever values the
+// server gave the members it manages), else what was sent, with the new
+// version the answer gives; when it gives none that a version field or a [Dialect] needs,
 // Modify reads the document once more. Errors: a
 // [*ConflictError] for a conflict no retry can fix (duplicate, state,
 // unknown); [ErrAttemptsExhausted] or [ErrBudgetExhausted] wrapping the last
 // conflict; [ErrNoVersion] when the server gives nothing to condition on;
-// the context's error, wrapping the last conflict when it ends a wait; an
+// the context's error, wrapping the last conflict when it ends the
+// operation mid-retry (reachable with [errors.As]); an
 // [*AmbiguousError] ([ErrAmbiguous]) when a write may have landed unseen
 // and occ cannot prove either way; [ErrInvalidArgument] for a nil client,
 // context or change; and those of [Get].
@@ -198,11 +204,14 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 // the call's [Merger] for the document to resubmit given base, mine and
 // theirs, then loops like [Modify]. The default merger is [ThreeWay], which
 // keeps every non-overlapping edit and returns a [*MergeConflictError] for
-// true conflicts; [LastWriteWins] overwrites theirs. The write is
-// conditioned on base's ETag or LastModified, or on the version field in
-// base.Raw; base.Version is informational. A base with nothing to condition
-// on (say, built by hand) is merged with a fresh read before the first
-// write. Errors are those of [Modify], and the merger's.
+// true conflicts; [LastWriteWins] overwrites theirs. The first write is
+// conditioned on the version base carries, as [Get] set it: with a
+// [Dialect]'s Decode, base.Version; else base.ETag (a weak one only with
+// [WithWeakETags]), base.LastModified when it is strong (base.Version equal
+// to it, or [WithStrongLastModified]), or the version field in base.Raw. A
+// base with nothing to condition on (say, built by hand) is merged with a
+// fresh read before the first write. Put returns what the server holds
+// (see [Modify]). Errors are those of [Modify], and the merger's.
 func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
 	return operation(ctx, c, "Put", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
 		return put(ctx, c, url, base, desired, s)
@@ -251,6 +260,8 @@ func putDocs[T any](ctx context.Context, url string, base Versioned[T], desired 
 	if err != nil {
 		return nil, nil, err
 	}
+	// A Version equal to LastModified is a strong one, as its read judged it.
+	b.strongLM = b.strongLM || (b.lastModified != "" && base.Version == b.lastModified)
 	before, err := encode(&base.Value)
 	if err != nil {
 		return nil, nil, err
@@ -292,7 +303,10 @@ func mergePlan(base *doc, mine []byte, m Merger) planner {
 // [KindDuplicate], or, with [WithAdoptExisting], is read and returned
 // instead. A busy answer (for example the same Idempotency-Key still being
 // processed) is resent unchanged after a wait. The result's URL is the
-// answer's Location when it gave one.
+// answer's Location when it gave one of the collection's origin, else for a
+// POST with [WithNameField] the collection's URL and the document's name.
+// A create PUT that a [Dialect]'s Encode leaves with no precondition is an
+// [ErrInvalidArgument] (see [Dialect]).
 func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...CallOption) (Versioned[T], error) {
 	return operation(ctx, c, "Create", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
 		body, err := json.Marshal(v)
@@ -359,33 +373,44 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 }
 
 // created builds the state after a create: the answer's document, or the
-// one sent, at the answer's Location.
+// one sent, at the answer's Location when it names a resource of the
+// collection's origin, else, for a POST with [WithNameField], at the
+// collection's URL and the created document's name.
 func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
-	loc, err := resp.Location()
-	if err == nil {
-		url = loc.String()
+	found := s.createMethod == http.MethodPut
+	if loc, err := resp.Location(); err == nil && withinOrigin(url, loc.String()) {
+		url, found = loc.String(), true
 	}
-	d, err := c.writtenAt(ctx, url, err == nil || s.createMethod == http.MethodPut, resp, sent, s)
+	body := c.answerBody(resp)
+	if !found && s.nameField != nil {
+		if name := nameOf(body, s.nameField, nameOf(sent, s.nameField, "")); name != "" {
+			url, found = memberURL(url, name), true
+		}
+	}
+	d, err := c.writtenAt(ctx, url, found, resp, body, sent, s)
 	if ce := (*ConflictError)(nil); errors.As(err, &ce) {
 		createConflict(ce, s)
 	}
 	return d, err
 }
 
-// adopt reads the document a duplicate create ran into: at the conflict's
-// Location when it names one, else, for a PUT create, at url (a POST's url
-// is the collection, not the document). With [WithAdoptExisting] it returns
-// that document. Otherwise it is called only when a send of the create may
-// have been applied unseen: when the document holds everything that was
-// sent, nothing is left to write and the create's outcome stands; else occ
-// cannot tell its own create from another's, and says so.
+// adopt reads the document a duplicate create ran into (see existingURL).
+// With [WithAdoptExisting] it returns that document. Otherwise it is called
+// only when a send of the create may have been applied unseen: when the
+// document is provably the create's own (see ownCreate), the create's
+// outcome stands; else occ cannot tell its own create from another's, and
+// says so.
 func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictError, s *settings) (*doc, error) {
-	if loc := ce.Header.Get("Location"); loc != "" {
-		url = resolveURL(url, loc)
-	} else if s.createMethod != http.MethodPut {
-		return nil, w.fail(ce, ce.Attempts, nil)
+	url, why := existingURL(url, w.body, ce, s)
+	if why != "" {
+		return nil, w.fail(cannotAdopt(why, ce, s), ce.Attempts, nil)
 	}
 	d, err := c.read(ctx, url, s)
+	var se *StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+		// Nothing there: the duplicate is of another resource (a unique member).
+		return nil, w.fail(cannotAdopt("nothing at "+redactURLText(url)+": the answer is about another resource", ce, s), ce.Attempts, nil)
+	}
 	if err != nil {
 		return nil, w.fail(err, ce.Attempts, nil)
 	}
@@ -393,8 +418,94 @@ func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictE
 		s.stats.add(func(st *Stats) { st.Adopted = true })
 		return d, nil
 	}
-	if landed(&doc{parsed: map[string]any{}}, w.body, d) {
+	if ownCreate(w, d) {
 		return d, nil
 	}
 	return nil, w.fail(ce, ce.Attempts, d)
+}
+
+// cannotAdopt is the error of a duplicate create that [WithAdoptExisting]
+// could not adopt: the duplicate, with why; without the option, the bare
+// duplicate.
+func cannotAdopt(why string, ce *ConflictError, s *settings) error {
+	if !s.adoptExisting {
+		return ce
+	}
+	return fmt.Errorf("occ: WithAdoptExisting: %s: %w", why, ce)
+}
+
+// existingURL returns the URL of the document a duplicate create of sent at
+// url ran into, or why it cannot tell: the conflict's Location; for a PUT
+// create, url itself; for a POST to a collection, a link in the answer's
+// body (an "existing" or "location" member, as occtest's), else, with
+// [WithNameField], the collection's URL and the name of the document sent
+// or the one the answer gives (Kubernetes details.name). A URL of another
+// origin is never read.
+func existingURL(url string, sent []byte, ce *ConflictError, s *settings) (string, string) {
+	found := ""
+	if loc := ce.Header.Get("Location"); loc != "" {
+		found = resolveURL(url, loc)
+	} else if s.createMethod == http.MethodPut {
+		return url, ""
+	}
+	body := decodeObject(bytes.TrimSpace(ce.Body))
+	if link := body.str("existing", "location"); found == "" && link != "" {
+		found = resolveURL(url, link)
+	}
+	if name := nameOf(sent, s.nameField, body.obj("details").str("name")); found == "" && s.nameField != nil && name != "" {
+		found = memberURL(url, name)
+	}
+	switch {
+	case found == "":
+		return "", "the answer names no existing resource (no Location, no link in its body; WithNameField names it from the document)"
+	case !withinOrigin(url, found):
+		return "", "the existing resource is on another origin"
+	}
+	return found, ""
+}
+
+// nameOf returns the string at pointer in the JSON document doc, else def.
+func nameOf(doc []byte, pointer []string, def string) string {
+	if pointer == nil || len(doc) == 0 || !isObject(doc) {
+		return def
+	}
+	tree, err := decodeJSON(doc)
+	if err != nil {
+		return def
+	}
+	if v, ok := jsonptr.Lookup(tree, pointer); ok {
+		if name, isStr := v.(string); isStr && name != "" {
+			return name
+		}
+	}
+	return def
+}
+
+// memberURL returns the URL of the member name of the collection at
+// collection.
+func memberURL(collection, name string) string {
+	u, err := neturl.Parse(collection)
+	if err != nil {
+		return strings.TrimSuffix(collection, "/") + "/" + neturl.PathEscape(name)
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimSuffix(u.String(), "/") + "/" + neturl.PathEscape(name)
+}
+
+// withinOrigin reports whether target has base's scheme and host: the only
+// URLs occ reads or returns on its own initiative.
+func withinOrigin(base, target string) bool {
+	b, err1 := neturl.Parse(base)
+	t, err2 := neturl.Parse(target)
+	return err1 == nil && err2 == nil && strings.EqualFold(b.Scheme, t.Scheme) && strings.EqualFold(b.Host, t.Host)
+}
+
+// ownCreate reports whether the document d, found where a create w may
+// have landed unseen, is provably w's own: it carries w's Idempotency-Key,
+// which the caller put in the document it sent (see [WithIdempotencyKey]),
+// as a string member. Holding what was sent proves nothing: another
+// client's create may hold it too ({} is held by every document).
+func ownCreate(w pending, d *doc) bool {
+	marker, err := json.Marshal(w.key)
+	return err == nil && bytes.Contains(w.body, marker) && bytes.Contains(d.raw, marker)
 }

@@ -68,6 +68,7 @@ type settings struct {
 	versionField   []string // parsed JSON Pointer; nil when unset
 	versionIfMatch bool
 	weakETags      bool
+	strongLM       bool // see WithStrongLastModified
 	unconditional  bool
 	createMethod   string
 	idempotencyKey string
@@ -82,6 +83,7 @@ type settings struct {
 	opaque         bool          // documents are bytes (ModifyBytes)
 	createType     string        // Content-Type of a create; "" for JSON
 	writeKey       func() string // a coalesced batch's Idempotency-Keys; see settings.newKey
+	nameField      []string      // parsed JSON Pointer naming a document in its collection; see WithNameField
 }
 
 // defaultSettings are the settings of a client made with no options.
@@ -276,6 +278,24 @@ func WithVersionField(pointer string) SharedOption {
 	})
 }
 
+// WithNameField names, as an RFC 6901 JSON Pointer such as "/metadata/name"
+// (Kubernetes) or "/id", the member of a document that names it under its
+// collection's URL. With it, a POST [Create] whose answer gives no Location
+// returns the URL collection + "/" + the name (path-escaped) from the
+// created answer, else from the document sent; and [WithAdoptExisting]
+// adopts collection + "/" + the name of the document sent, or the name a
+// duplicate answer gives (Kubernetes details.name). The default is none.
+func WithNameField(pointer string) SharedOption {
+	return sharedOption(func(s *settings) error {
+		p, err := jsonptr.Parse(pointer)
+		if err != nil || len(p) == 0 {
+			return argError("WithNameField", "want a JSON Pointer such as /metadata/name")
+		}
+		s.nameField = p
+		return nil
+	})
+}
+
 // WithVersionIfMatch makes writes also carry the version field's value as
 // If-Match: "<value>", for APIs that take a body version as an entity tag
 // and send no ETag (an ETag, when sent, is what If-Match carries). The
@@ -299,6 +319,20 @@ func WithWeakETags(on bool) SharedOption {
 	})
 }
 
+// WithStrongLastModified declares that the server's Last-Modified changes
+// with every write, however close (a clock finer than the second its text
+// shows, or one that ticks per write), so that If-Unmodified-Since protects
+// a write. By default a Last-Modified is used only when it is strong by RFC
+// 9110 section 8.8.2.2, the answer's Date being at least a second later;
+// otherwise two writes within one second look alike, and occ fails with
+// [ErrNoVersion] rather than write on it.
+func WithStrongLastModified(on bool) SharedOption {
+	return sharedOption(func(s *settings) error {
+		s.strongLM = on
+		return nil
+	})
+}
+
 // WithUnconditional lets writes go out without any precondition when the
 // server gives no version, risking lost updates. The default is false:
 // such a write fails with [ErrNoVersion].
@@ -311,9 +345,10 @@ func WithUnconditional(on bool) SharedOption {
 
 // WithCreateMethod sets the method [Create] uses: http.MethodPut (the
 // default, with If-None-Match: *) or http.MethodPost (to a collection, with
-// an Idempotency-Key).
-func WithCreateMethod(method string) CallOption {
-	return callOption(func(s *settings) error {
+// an Idempotency-Key). As a client option it is the default of every
+// Create (a Kubernetes client sets POST once).
+func WithCreateMethod(method string) SharedOption {
+	return sharedOption(func(s *settings) error {
 		if method != http.MethodPut && method != http.MethodPost {
 			return argError("WithCreateMethod", "want PUT or POST")
 		}
@@ -324,7 +359,11 @@ func WithCreateMethod(method string) CallOption {
 
 // WithIdempotencyKey sets the Idempotency-Key of a POST [Create], for
 // callers that must keep one key across their own retries too. The default
-// is a random key, kept across every retry of the call.
+// is a random key, kept across every retry of the call. A create whose
+// answer was lost and that then meets "already exists" is known to be its
+// own only when the document it finds carries the key as a string member:
+// put the key in the document to let occ prove it; otherwise occ returns an
+// [*AmbiguousError].
 func WithIdempotencyKey(key string) CallOption {
 	return callOption(func(s *settings) error {
 		if key == "" {
@@ -338,6 +377,11 @@ func WithIdempotencyKey(key string) CallOption {
 // WithAdoptExisting makes [Create] read and return the existing document
 // when the server says it already exists, instead of failing with a
 // [KindDuplicate] [*ConflictError]. [Stats.Adopted] tells which happened.
+// The existing document is found at the duplicate's Location, the create's
+// own URL for a PUT, and for a POST a link in the answer's body or the
+// name [WithNameField] gives; when occ cannot find it (or nothing is
+// there: a duplicate about another resource's unique member), the error
+// wraps the duplicate ([ErrDuplicate]) and says why.
 func WithAdoptExisting(on bool) CallOption {
 	return callOption(func(s *settings) error {
 		s.adoptExisting = on

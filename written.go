@@ -24,16 +24,22 @@ import (
 // error is a [*ConflictError] when a Dialect's Decode says the answer is a
 // refusal.
 func (c *Client) written(ctx context.Context, url string, resp *http.Response, next []byte, s *settings) (*doc, error) {
-	return c.writtenAt(ctx, url, true, resp, next, s)
+	return c.writtenAt(ctx, url, true, resp, c.answerBody(resp), next, s)
 }
 
-// writtenAt is written; it reads the document again only when reread is true
-// (not after a POST to a collection that named no new document).
-func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, next []byte, s *settings) (*doc, error) {
+// answerBody reads the body of a write's answer; nil when it cannot.
+func (c *Client) answerBody(resp *http.Response) []byte {
 	body, err := c.readDocument(resp)
 	if err != nil {
-		body = nil
+		return nil
 	}
+	return body
+}
+
+// writtenAt is written with the answer's body already read; it reads the
+// document again only when reread is true (not after a POST to a collection
+// that named no new document).
+func (c *Client) writtenAt(ctx context.Context, url string, reread bool, resp *http.Response, body, next []byte, s *settings) (*doc, error) {
 	d, known, err := afterWrite(url, resp.Header, body, next, s)
 	if err != nil {
 		return nil, refusal(err, resp, body)
@@ -69,19 +75,25 @@ func refusal(err error, resp *http.Response, body []byte) error {
 // when a Dialect's Decode returned one: the answer is a refusal.
 func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc, bool, error) {
 	if s.dialect != nil && s.dialect.Decode != nil {
-		_, version, err := s.dialect.Decode(h, body)
+		raw, version, err := s.dialect.Decode(h, body)
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			return nil, false, err
 		}
 		if err != nil {
-			version = ""
+			raw, version = nil, ""
 		}
-		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"),
-			decoded: true, dialectVersion: version, opaque: s.opaque}, version != "", nil
+		if s.opaque || len(raw) == 0 || !answerIsDocument(url, h, raw, next, s) {
+			raw = next
+		}
+		d := headerDoc(url, h, raw, s)
+		d.decoded, d.dialectVersion, d.opaque = true, version, s.opaque
+		return d, version != "", nil
 	}
 	if s.opaque {
-		return &doc{url: url, raw: next, etag: h.Get("ETag"), lastModified: h.Get("Last-Modified"), opaque: true}, true, nil
+		d := headerDoc(url, h, next, s)
+		d.opaque = true
+		return d, true, nil
 	}
 	if answerIsDocument(url, h, body, next, s) {
 		if d, err := newDoc(url, h, body, s); err == nil {
@@ -101,10 +113,13 @@ func afterWrite(url string, h http.Header, body, next []byte, s *settings) (*doc
 
 // answerIsDocument reports whether the body of a 2xx answer to the write of
 // sent is the document as the server now holds it: a JSON text that its
-// Content-Location says is the resource (RFC 9110 section 8.7), or that
-// holds everything sent, at the same values, aside from the version field
-// (the server moves it) and members the server added. A receipt such as
-// CouchDB's {"ok":true,"id":"x","rev":"2-b"} is not the document.
+// Content-Location says is the resource (RFC 9110 section 8.7), or an
+// object that carries every member sent, whatever their values (the server
+// may manage some: a version, updated_at, an address it normalises), and
+// perhaps members the server added. A receipt such as CouchDB's
+// {"ok":true,"id":"x","rev":"2-b"} lacks the members written, and is not
+// the document. A document with no members is recognised only by an equal
+// answer.
 func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings) bool {
 	if bytes.Equal(body, sent) {
 		return true
@@ -115,7 +130,23 @@ func answerIsDocument(url string, h http.Header, body, sent []byte, s *settings)
 	if sameResource(h.Get("Content-Location"), url) {
 		return true
 	}
+	if names := decodeObject(bytes.TrimSpace(sent)); len(names) > 0 {
+		return carriesMembers(decodeObject(bytes.TrimSpace(body)), names)
+	}
 	return jsonmerge.Holds(body, sent, s.versionField)
+}
+
+// carriesMembers reports whether answer has every member of sent.
+func carriesMembers(answer, sent object) bool {
+	if answer == nil {
+		return false
+	}
+	for k := range sent {
+		if _, ok := answer[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // withAnswerVersion sets d's version field to the value the write's answer

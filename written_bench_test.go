@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkWriteAnswer measures deciding whether a write's answer is the
-// document (answerIsDocument: decode both, compare) against what was done
+// document (answerIsDocument: decode both as objects, compare member names) against what was done
 // before, taking any valid JSON object (json.Valid), for an answer that
 // holds what was sent plus a member the server added and a new version.
 func BenchmarkWriteAnswer(b *testing.B) {
