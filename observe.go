@@ -211,7 +211,7 @@ func operation[T any](ctx context.Context, c *Client, name, target string, opts 
 			ctx = octx
 		}
 	}
-	s, err := c.callSettings(opts)
+	s, err := c.settingsFor(name, opts)
 	var v Versioned[T]
 	if err == nil {
 		v, err = run(ctx, s)

@@ -310,9 +310,10 @@ func WithUnconditional(on bool) SharedOption {
 
 // WithCreateMethod sets the method [Create] uses: http.MethodPut (the
 // default, with If-None-Match: *) or http.MethodPost (to a collection, with
-// an Idempotency-Key).
+// an Idempotency-Key). It applies to [Create] and [Probe]; any other call
+// given it fails with [ErrInvalidArgument] before any request.
 func WithCreateMethod(method string) CallOption {
-	return callOption(func(s *settings) error {
+	return onlyFor(opCreate|opProbe, "WithCreateMethod", func(s *settings) error {
 		if method != http.MethodPut && method != http.MethodPost {
 			return argError("WithCreateMethod", "want PUT or POST")
 		}
@@ -323,9 +324,11 @@ func WithCreateMethod(method string) CallOption {
 
 // WithIdempotencyKey sets the Idempotency-Key of a POST [Create], for
 // callers that must keep one key across their own retries too. The default
-// is a random key, kept across every retry of the call.
+// is a random key, kept across every retry of the call. It applies to
+// [Create] only; any other call given it fails with [ErrInvalidArgument]
+// before any request.
 func WithIdempotencyKey(key string) CallOption {
-	return callOption(func(s *settings) error {
+	return onlyFor(opCreate, "WithIdempotencyKey", func(s *settings) error {
 		if key == "" {
 			return argError("WithIdempotencyKey", "empty key")
 		}
@@ -337,18 +340,26 @@ func WithIdempotencyKey(key string) CallOption {
 // WithAdoptExisting makes [Create] read and return the existing document
 // when the server says it already exists, instead of failing with a
 // [KindDuplicate] [*ConflictError]. [Stats.Adopted] tells which happened.
+// It applies to [Create] only; any other call given it fails with
+// [ErrInvalidArgument] before any request.
 func WithAdoptExisting(on bool) CallOption {
-	return callOption(func(s *settings) error {
+	return onlyFor(opCreate, "WithAdoptExisting", func(s *settings) error {
 		s.adoptExisting = on
 		return nil
 	})
 }
 
 // WithHeader adds a header to every request a call sends, such as a tenant
-// id. Precondition, content and idempotency headers are occ's and win.
+// id. Content and idempotency headers are occ's and win. A precondition
+// (If-Match, If-None-Match, If-Unmodified-Since, If-Modified-Since,
+// If-Range) is occ's to set from the version it read: WithHeader refuses one
+// with [ErrInvalidArgument].
 func WithHeader(key, value string) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if err := checkHeader(key, value); err != nil {
+			return err
+		}
+		if err := checkPrecondition(key); err != nil {
 			return err
 		}
 		if s.header == nil {
