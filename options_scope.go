@@ -50,7 +50,7 @@ type scopedCall struct {
 	apply func(*settings) error
 }
 
-func (o scopedCall) applyCall(s *settings) error      { return o.apply(s) }
+func (o scopedCall) applyCall(s *settings) error     { return o.apply(s) }
 func (o scopedCall) scope() (name string, ops opSet) { return o.name, o.ops }
 
 // scopedShared is a [SharedOption] whose call form applies to some
