@@ -96,13 +96,24 @@ func defaultSettings() settings {
 // timeouts, cookie jar and redirect policy. The client is copied, never
 // modified. The default is a new [http.Client] with its own pooled transport;
 // [http.DefaultClient] and [http.DefaultTransport] are never used.
+//
+// occ decides itself when a request may be sent again (see
+// [WithTransientRetries]): a write whose answer was lost is resent only when
+// that cannot apply it twice. A transport that resends on its own would
+// break that rule unseen, so a go-retryablehttp RoundTripper (what
+// retryablehttp.Client.StandardClient installs) loses its retries here: occ
+// sends through the [http.Client] it wraps, once per attempt, and the
+// retryable client's own settings (RetryMax, CheckRetry, hooks) are not
+// used. A retrying transport occ cannot recognise (a wrapper around one,
+// another library's) must resend nothing but GET and HEAD (a resent PUT
+// that had landed meets its own new version and reads as a conflict): give
+// occ the transport underneath instead.
 func WithHTTPClient(hc *http.Client) Option {
 	return clientOption(func(c *Client) error {
 		if hc == nil {
 			return argError("WithHTTPClient", "nil client")
 		}
-		cp := *hc
-		c.hc = &cp
+		c.hc = withoutOwnRetries(hc)
 		return nil
 	})
 }
