@@ -46,9 +46,12 @@ type Client struct {
 type Versioned[T any] struct {
 	// Value is the document decoded into T.
 	Value T
-	// Version is the version writes are conditioned on: the one a
+	// Version is the document's version as occ read it: the one a
 	// [Dialect]'s Decode gave, else the body field named by
 	// [WithVersionField] when set, else the ETag, else Last-Modified.
+	// Writes are conditioned on the validators it comes from (ETag,
+	// LastModified, the version field in Raw), so that in a [Put] base it
+	// is informational, except with a Dialect, whose version it is.
 	Version string
 	// ETag and LastModified are the validators the server sent, if any.
 	ETag, LastModified string
@@ -317,9 +320,14 @@ var (
 	ErrTooLarge = errors.New("occ: document too large")
 	// ErrNoVersion is returned when the server sent no version a write could
 	// be conditioned on: no strong ETag (nor a weak one with
-	// [WithWeakETags]), no Last-Modified and no version field. occ never
-	// writes unconditionally unless told to with [WithUnconditional].
-	ErrNoVersion = errors.New("occ: the server gave no version to condition a write on")
+	// [WithWeakETags]), no Last-Modified and no version field. A server
+	// that sends only a weak ETag (W/"...") gets this error by default,
+	// since RFC 9110 never matches a weak tag in If-Match: when it compares
+	// If-Match weakly, turn [WithWeakETags] on, as the error's text says.
+	// occ never writes unconditionally unless told to with
+	// [WithUnconditional].
+	ErrNoVersion = errors.New("occ: the server gave no version to condition a write on " +
+		"(no strong ETag, Last-Modified or version field; for a server that sends only weak ETags, see WithWeakETags)")
 	// ErrInvalidDocument is returned when a document is not valid JSON or
 	// does not decode into the caller's type.
 	ErrInvalidDocument = errors.New("occ: invalid document")

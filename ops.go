@@ -200,7 +200,8 @@ func rawPlan(change func([]byte) ([]byte, error)) planner {
 // keeps every non-overlapping edit and returns a [*MergeConflictError] for
 // true conflicts; [LastWriteWins] overwrites theirs. The write is
 // conditioned on base's ETag or LastModified, or on the version field in
-// base.Raw; base.Version is informational. A base with nothing to condition
+// base.Raw; base.Version is informational (with a [Dialect], whose
+// versions only Decode reads, it is what the write is conditioned on). A base with nothing to condition
 // on (say, built by hand) is merged with a fresh read before the first
 // write. Errors are those of [Modify], and the merger's.
 func Put[T any](ctx context.Context, c *Client, url string, base Versioned[T], desired T, opts ...CallOption) (Versioned[T], error) {
