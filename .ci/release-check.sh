@@ -26,6 +26,8 @@ for m in benchmarks; do
   if [ "$got" != "$version" ]; then echo "$m/go.mod requires occ $got, otel/go.mod $version"; exit 1; fi
 done
 
+for m in otel benchmarks .ci/modproxy; do (cd "$m" && go mod tidy -diff); done
+
 cache=$(go env GOMODCACHE)
 work=$(mktemp -d)
 cleanup() { chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; }
