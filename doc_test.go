@@ -1,9 +1,11 @@
 package occ
 
 import (
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -45,4 +47,15 @@ func TestThePackageDocDescribesTheDefaultConflictBackoff(t *testing.T) {
 	assert.NotContains(t, strings.ToLower(pkg), "jittered exponential backoff", "the pacer is not exponential")
 	assert.Contains(t, strings.Join(strings.Fields(funcs["WithBackoff"]), " "),
 		"The default paces retries by the server", "WithBackoff documents the default the package doc points to")
+}
+
+func TestErrNoVersionPointsToWithWeakETags(t *testing.T) {
+	t.Parallel()
+	weakOnly := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("ETag", `W/"1"`)
+		_, _ = w.Write([]byte(`{"name":"a","count":1}`))
+	})
+	_, err := Modify(context.Background(), memClient(t, weakOnly), itemURL, incr)
+	require.ErrorIs(t, err, ErrNoVersion)
+	assert.Contains(t, err.Error(), "WithWeakETags", "the text says what to do about a weak ETag")
 }
