@@ -226,9 +226,11 @@ func WithMaxBodySize(n int64) Option {
 // WithMerger sets the strategy [Put] uses to rebase the caller's document
 // onto a newer version. The default is [ThreeWay] with no options. A
 // ThreeWay merger built with an invalid option is refused with an error
-// matching [ErrInvalidArgument] and [ErrInvalidMergeOption].
+// matching [ErrInvalidArgument] and [ErrInvalidMergeOption]. Given to a
+// call, it applies to [Put] only; any other call given it fails with
+// [ErrInvalidArgument] before any request.
 func WithMerger(m Merger) SharedOption {
-	return sharedOption(func(s *settings) error {
+	return sharedOnlyFor(opPut, "WithMerger", func(s *settings) error {
 		if m == nil {
 			return argError("WithMerger", "nil merger")
 		}

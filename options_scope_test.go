@@ -40,7 +40,14 @@ func TestCreateOnlyOptionsAreRefusedByEveryOtherOperationBeforeAnyRequest(t *tes
 	}
 	assert.Empty(t, api.reqs, "no request went out")
 
-	_, err := Create(ctx, c, "http://api.test/items/new", item{Name: "n"},
+	for name, call := range calls {
+		if name != "Put" {
+			require.ErrorIs(t, call(WithMerger(LastWriteWins())), ErrInvalidArgument, "WithMerger to %s", name)
+		}
+	}
+	_, err := New(WithMerger(LastWriteWins()))
+	require.NoError(t, err, "as a client's default it applies wherever it can")
+	_, err = Create(ctx, c, "http://api.test/items/new", item{Name: "n"},
 		WithIdempotencyKey("k"), WithCreateMethod(http.MethodPut), WithAdoptExisting(true))
 	assert.NoError(t, err, "Create takes them")
 }
