@@ -115,14 +115,17 @@ func matchMoved(b, m [][]byte, from []int) {
 	}
 }
 
+// scorer returns the score of pairing b[i] with m[j], for a matching.
+type scorer func(b, m [][]byte) func(i, j int) int
+
 // alignBy aligns b and m on the pairs of elements of a best order-keeping
 // matching by score (of pairs scoring above 0; none when the table would
 // exceed maxAlignCells), and the elements between two matched pairs by gap.
-func alignBy(b, m [][]byte, score func(b, m []byte) int, gap func(b, m [][]byte) []int) []int {
+func alignBy(b, m [][]byte, score scorer, gap func(b, m [][]byte) []int) []int {
 	from := make([]int, len(m))
 	var anchors [][2]int // (index in b, index in m), in order
 	if len(b)*len(m) <= maxAlignCells {
-		anchors = bestMatching(b, m, score)
+		anchors = bestMatching(len(b), len(m), score(b, m))
 	}
 	anchors = append(anchors, [2]int{len(b), len(m)})
 	bi, mi := 0, 0
@@ -154,16 +157,16 @@ func alignByPosition(b, m [][]byte) []int {
 	return from
 }
 
-// bestMatching returns the index pairs of an order-keeping matching of b's
-// and m's elements whose total score is highest, of pairs scoring above 0.
-func bestMatching(b, m [][]byte, score func(b, m []byte) int) [][2]int {
-	w := len(m) + 1
-	scores := make([]int32, len(b)*len(m))
-	best := make([]int32, (len(b)+1)*w) // best[i*w+j]: of b[i:] and m[j:]
-	for i := len(b) - 1; i >= 0; i-- {
-		for j := len(m) - 1; j >= 0; j-- {
-			s := int32(score(b[i], m[j]))
-			scores[i*len(m)+j] = s
+// bestMatching returns the index pairs of an order-keeping matching of nb
+// and nm elements whose total score is highest, of pairs scoring above 0.
+func bestMatching(nb, nm int, score func(i, j int) int) [][2]int {
+	w := nm + 1
+	scores := make([]int32, nb*nm)
+	best := make([]int32, (nb+1)*w) // best[i*w+j]: of b[i:] and m[j:]
+	for i := nb - 1; i >= 0; i-- {
+		for j := nm - 1; j >= 0; j-- {
+			s := int32(score(i, j))
+			scores[i*nm+j] = s
 			best[i*w+j] = max(best[(i+1)*w+j], best[i*w+j+1])
 			if s > 0 {
 				best[i*w+j] = max(best[i*w+j], s+best[(i+1)*w+j+1])
@@ -171,8 +174,8 @@ func bestMatching(b, m [][]byte, score func(b, m []byte) int) [][2]int {
 		}
 	}
 	var out [][2]int
-	for i, j := 0, 0; i < len(b) && j < len(m); {
-		switch s := scores[i*len(m)+j]; {
+	for i, j := 0, 0; i < nb && j < nm; {
+		switch s := scores[i*nm+j]; {
 		case s > 0 && best[i*w+j] == s+best[(i+1)*w+j+1]:
 			out = append(out, [2]int{i, j})
 			i, j = i+1, j+1
@@ -186,25 +189,37 @@ func bestMatching(b, m [][]byte, score func(b, m []byte) int) [][2]int {
 }
 
 // equalElements scores 1 for equal elements, else 0.
-func equalElements(a, b []byte) int {
-	if bytes.Equal(a, b) {
-		return 1
-	}
-	return 0
-}
-
-// sharedMembers counts the members two objects hold with the same key and
-// the same value; it is 0 unless both are objects.
-func sharedMembers(a, b []byte) int {
-	if !isKind(a, '{') || !isKind(b, '{') {
+func equalElements(b, m [][]byte) func(i, j int) int {
+	return func(i, j int) int {
+		if bytes.Equal(b[i], m[j]) {
+			return 1
+		}
 		return 0
 	}
-	n := 0
-	bx := newMemberIndex(tapes(nil).appendMembers(nil, b))
-	for _, am := range tapes(nil).appendMembers(nil, a) {
-		if bv, ok := bx.find(am.key); ok && bytes.Equal(am.val, bv) {
-			n++
+}
+
+// sharedMembers scores the members two objects hold with the same key and
+// the same value; 0 unless both are objects. Each element is scanned once.
+func sharedMembers(b, m [][]byte) func(i, j int) int {
+	bx := make([]memberIndex, len(b))
+	for i, e := range b {
+		if isKind(e, '{') {
+			bx[i] = newMemberIndex(tapes(nil).appendMembers(nil, e))
 		}
 	}
-	return n
+	ms := make([][]member, len(m))
+	for j, e := range m {
+		if isKind(e, '{') {
+			ms[j] = tapes(nil).appendMembers(nil, e)
+		}
+	}
+	return func(i, j int) int {
+		n := 0
+		for _, am := range ms[j] {
+			if v, ok := bx[i].find(am.key); ok && bytes.Equal(am.val, v) {
+				n++
+			}
+		}
+		return n
+	}
 }
