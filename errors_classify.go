@@ -65,7 +65,7 @@ var _ Classifier = ClassifierFunc(nil)
 //     deleted by another transaction, unexpected row count, stale object,
 //     but expected, expected to be at, concurrency conflict, changed or
 //     modified by another user;
-//   - state, named outright: invalid/illegal/wrong/incorrect state, invalid
+//   - state, named outright: invalid/illegal/wrong/incorrect/incompatible state, invalid
 //     status, state/status transition, invalid transition, cannot
 //     transition (before busy, so that a state named IN_PROGRESS reads as
 //     a state);
@@ -191,8 +191,8 @@ var kindRules = padRules([]kindRule{
 		"updated or deleted by another transaction", "unexpected row count", "stale object",
 		"but expected", "expected to be at"}},
 	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
-		"invalid status", "state transition", "status transition", "invalid transition",
-		"cannot transition"}},
+		"incompatible state", "invalid status", "state transition", "status transition",
+		"invalid transition", "cannot transition"}},
 	{KindBusy, nil, []string{"in progress", "locked", "lock", "busy", "being processed",
 		"another operation", "operation pending", "lease", "being deleted", "being created",
 		"try again later", "retry later", "conflicting operation"}},

@@ -29,9 +29,9 @@ type corpusEntry struct {
 }
 
 // corpusFloor is the share of the corpus the built-in classifier must get
-// right; set from the measurement (see docs/errors.md), below it by a
-// margin of one body.
-const corpusFloor = 0.95
+// right: set from the measurement (76 of 76, see docs/errors.md) less two
+// bodies, room for a hard case added before its rule.
+const corpusFloor = 0.97
 
 // loadCorpus reads the corpus's manifest.
 func loadCorpus(t *testing.T) []corpusEntry {

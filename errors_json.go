@@ -449,11 +449,12 @@ func parseGitHub(o object, e *ConflictError) {
 }
 
 // parseJSONAPI reads JSON:API's {"errors":[{"status","code","title",
-// "detail","source":{"pointer"|"parameter"}}]}.
+// "detail","source":{"pointer"|"parameter"}}]}, and the like that name the
+// text "message" (Bitbucket Server's {"errors":[{"message","exceptionName"}]}).
 func parseJSONAPI(o object, e *ConflictError) {
 	for _, er := range o.objects("errors") {
 		e.Code = firstNonEmpty(e.Code, er.scalar("code"))
-		e.Message = firstNonEmpty(e.Message, er.str("detail", "title"))
+		e.Message = firstNonEmpty(e.Message, er.str("detail", "title", "message"))
 		src := er.obj("source")
 		e.Fields = append(e.Fields, src.str("pointer", "parameter", "header"))
 		e.hints = append(e.hints, er.scalar("code"), er.str("title"))
