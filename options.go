@@ -102,9 +102,10 @@ func defaultSettings() settings {
 // that cannot apply it twice. A transport that resends on its own would
 // break that rule unseen, so a go-retryablehttp RoundTripper (what
 // retryablehttp.Client.StandardClient installs) loses its retries here: occ
-// sends through the [http.Client] it wraps, once per attempt, and the
-// retryable client's own settings (RetryMax, CheckRetry, hooks) are not
-// used. A retrying transport occ cannot recognise (a wrapper around one,
+// sends through the transport of the [http.Client] it wraps (with that
+// client's timeout and cookie jar where hc sets none), once per attempt,
+// and the retryable client's own settings (RetryMax, CheckRetry, hooks) are
+// not used. A retrying transport occ cannot recognise (a wrapper around one,
 // another library's) must resend nothing but GET and HEAD (a resent PUT
 // that had landed meets its own new version and reads as a conflict): give
 // occ the transport underneath instead.
