@@ -46,7 +46,7 @@ type Client struct {
 type Versioned[T any] struct {
 	// Value is the document decoded into T.
 	Value T
-	// Version is the version writes are conditioned on: the one a
+	// Version is the document's version as occ read it: the one a
 	// [Dialect]'s Decode gave, else the body field named by
 	// [WithVersionField] when set, else the ETag (a weak one only with
 	// [WithWeakETags]), else a strong Last-Modified (see
@@ -322,7 +322,10 @@ var (
 	// [WithWeakETags]), no strong Last-Modified (see
 	// [WithStrongLastModified]) and no version field. occ never
 	// writes unconditionally unless told to with [WithUnconditional].
-	ErrNoVersion = errors.New("occ: the server gave no version to condition a write on")
+	// A server that sends only a weak ETag gets this error by default, as
+	// its text says, pointing to WithWeakETags.
+	ErrNoVersion = errors.New("occ: the server gave no version to condition a write on " +
+		"(no strong ETag, Last-Modified or version field; for a server that sends only weak ETags, see WithWeakETags)")
 	// ErrInvalidDocument is returned when a document is not valid JSON or
 	// does not decode into the caller's type.
 	ErrInvalidDocument = errors.New("occ: invalid document")

@@ -78,12 +78,13 @@ func flagOf(id int) string { return "f" + strconv.Itoa(id%3) }
 // document takes, so that a success can be checked against the states
 // that held while its call ran.
 type history struct {
-	next   http.RoundTripper
-	store  *occtest.Store
-	mu     sync.Mutex
-	etag   string
-	states []contractDoc // states[n] held from write n on; states[0] is the first
-	hold   chan struct{} // when set, the next write's answer waits for it to close
+	next    http.RoundTripper
+	store   *occtest.Store
+	mu      sync.Mutex
+	writing sync.Mutex
+	etag    string
+	states  []contractDoc // states[n] held from write n on; states[0] is the first
+	hold    chan struct{} // when set, the next write's answer waits for it to close
 }
 
 func newHistory(t *testing.T, store *occtest.Store) *history {
@@ -96,8 +97,10 @@ func (h *history) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodGet {
 		return h.next.RoundTrip(r)
 	}
+	h.writing.Lock() // one write at a time, so that no state goes unrecorded
 	resp, err := h.next.RoundTrip(r)
 	h.record(nil)
+	h.writing.Unlock()
 	h.mu.Lock()
 	hold := h.hold
 	h.hold = nil

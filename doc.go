@@ -5,9 +5,11 @@
 // fresh copy, and writes it back conditionally (If-Match, If-Unmodified-Since
 // or a version field in the body). When the server answers 412 Precondition
 // Failed or a 409 Conflict of the version kind, occ refreshes, reapplies the
-// same change to the new state and resubmits, with jittered exponential
-// backoff, until the write lands, the context ends, retrying stops making
-// progress (the resource's version no longer moves), or the conflict is one
+// same change to the new state and resubmits, after a random wait paced by
+// how long one retry takes (the default; see [WithBackoff] for it and for
+// [Exponential] backoff), until the write lands, the context ends, retrying
+// stops making progress (the resource's version no longer moves), or the
+// conflict is one
 // no retry can fix (a duplicate, a forbidden state transition), which comes
 // back as a typed [*ConflictError]. A write whose answer was lost is never
 // reported as done nor applied twice: occ proves what happened or returns
@@ -33,7 +35,7 @@
 //	}
 //
 // Only what the change altered is written: members of the server's document
-// that Order does not model survive. Callers that hold a desired document
+// that Order does not model survive, inside arrays the change touched too. Callers that hold a desired document
 // rather than a change function (a form filled in against the version a
 // person saw) use [Put], which rebases it onto newer versions with a
 // [Merger]: [ThreeWay] by default, [LastWriteWins] when loss is acceptable.

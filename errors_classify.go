@@ -52,16 +52,20 @@ var _ Classifier = ClassifierFunc(nil)
 //
 // The words, in order of precedence (a rule needs one phrase of its list,
 // matched on whole words of the text lower-cased with camelCase and
-// snake_case split):
+// snake_case split; RFC 9110's "conflict with the current state of the
+// target resource", which names no kind, is ignored). Kubernetes' "object
+// is being deleted" is busy before any format's hint. Then:
 //
 //   - busy, when the text also says "idempotency": in use, in progress,
 //     being processed, outstanding, processing, concurrent;
+//   - busy: already being, exclusive access, concurrent operation;
 //   - version: object has been modified, optimistic lock(ing), optimistic
 //     concurrency, update conflict, document conflict, edit conflict,
 //     concurrent(ly) modification/modified, modified since, updated or
 //     deleted by another transaction, unexpected row count, stale object,
-//     but expected, expected to be at;
-//   - state, named outright: invalid/illegal/wrong/incorrect state, invalid
+//     but expected, expected to be at, concurrency conflict, changed or
+//     modified by another user;
+//   - state, named outright: invalid/illegal/wrong/incorrect/incompatible state, invalid
 //     status, state/status transition, invalid transition, cannot
 //     transition (before busy, so that a state named IN_PROGRESS reads as
 //     a state);
@@ -71,13 +75,18 @@ var _ Classifier = ClassifierFunc(nil)
 //   - duplicate: already exists, already exist, exists, duplicate(d/s),
 //     unique(ness), taken, already registered, already in use, name
 //     conflict, already present, already own(ed), uid conflict, resource
-//     must be null;
+//     must be null, already assigned, already there, pick or choose
+//     another;
 //   - state: invalid/illegal/wrong/incorrect state, invalid status, state
 //     transition, (cannot) transition, not allowed in, current state, in
 //     state, read only, frozen, archived, already been, already
 //     cancelled/canceled/closed/completed/shipped, failed precondition, not
 //     permitted, cannot/can not be modified, cannot be changed, can no
-//     longer, no longer, has shipped, immutable;
+//     longer, no longer, has shipped, immutable, does not allow, not
+//     allowed for status, not cancel(l)able, cannot be cancel(l)ed, cannot
+//     remove or delete, cannot be removed or deleted, marked for removal or
+//     deletion, is in use, in use by, already paused, running or stopped,
+//     not running, is empty, not empty;
 //   - version: modified, version(s), revision, rev, stale, outdated, out of
 //     date, does not match, mismatch, etag, if match, precondition, changed.
 //
@@ -128,6 +137,9 @@ func classifyBuiltin(resp *http.Response, e *ConflictError) Kind {
 // classify409 reads a 409's kind from the format's hint, its codes, then
 // its message and problem title.
 func classify409(e *ConflictError) Kind {
+	if k := kindFromRules(overrideRules, e.Message); k != KindUnknown {
+		return k
+	}
 	if e.Kind != KindUnknown {
 		return e.Kind
 	}
@@ -171,28 +183,35 @@ type kindRule struct {
 var kindRules = padRules([]kindRule{
 	{KindBusy, []string{"idempotency"}, []string{"in use", "in progress", "being processed",
 		"outstanding", "processing", "concurrent"}},
+	{KindBusy, nil, []string{"already being", "exclusive access", "concurrent operation"}},
 	{KindVersion, nil, []string{"object has been modified", "optimistic lock", "optimistic locking",
 		"optimistic concurrency", "update conflict", "document conflict", "edit conflict",
+		"concurrency conflict", "changed by another user", "modified by another user",
 		"concurrent modification", "concurrently modified", "modified since",
 		"updated or deleted by another transaction", "unexpected row count", "stale object",
 		"but expected", "expected to be at"}},
 	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
-		"invalid status", "state transition", "status transition", "invalid transition",
-		"cannot transition"}},
+		"incompatible state", "invalid status", "state transition", "status transition",
+		"invalid transition", "cannot transition"}},
 	{KindBusy, nil, []string{"in progress", "locked", "lock", "busy", "being processed",
 		"another operation", "operation pending", "lease", "being deleted", "being created",
 		"try again later", "retry later", "conflicting operation"}},
 	{KindDuplicate, nil, []string{"already exists", "already exist", "exists", "duplicate",
 		"duplicated", "duplicates", "unique", "uniqueness", "taken", "already registered",
 		"already in use", "name conflict", "already present", "already own", "already owned",
-		"uid conflict", "resource must be null"}},
+		"uid conflict", "resource must be null", "already assigned", "already there",
+		"pick another", "choose another"}},
 	{KindState, nil, []string{"invalid state", "illegal state", "wrong state", "incorrect state",
 		"invalid status", "state transition", "transition", "cannot transition", "not allowed in",
 		"current state", "in state", "read only", "frozen", "archived", "already been",
 		"already cancelled", "already canceled", "already closed", "already completed",
 		"failed precondition", "not permitted", "cannot be modified", "cannot be changed",
 		"can not be modified", "can no longer", "no longer", "has shipped", "already shipped",
-		"immutable"}},
+		"immutable", "does not allow", "not allowed for status", "not cancellable", "not cancelable",
+		"cannot be cancelled", "cannot be canceled", "cannot remove", "cannot be removed",
+		"cannot delete", "cannot be deleted", "marked for removal", "marked for deletion",
+		"is in use", "in use by", "already paused", "already running", "already stopped",
+		"not running", "is empty", "not empty"}},
 	{KindVersion, nil, []string{"modified", "version", "versions", "revision", "rev", "stale",
 		"outdated", "out of date", "does not match", "mismatch", "etag", "if match",
 		"precondition", "changed"}},
@@ -211,13 +230,35 @@ func padRules(rules []kindRule) []kindRule {
 	return rules
 }
 
+// boilerplate are phrases that say nothing of a conflict's kind, blanked
+// before the rules run: RFC 9110's own description of 409 ("a conflict with
+// the current state of the target resource"), which APIs copy into their
+// messages, would otherwise read as a state.
+var boilerplate = padRules([]kindRule{{any: []string{"conflict with the current state of the target resource",
+	"conflict with the current state of the resource", "conflict with the current state of the"}}})[0].any
+
+// overrideRules are messages that outrank a format's hint: Kubernetes
+// answers a create whose predecessor is still being deleted with reason
+// AlreadyExists, and the message "object is being deleted: ... already
+// exists", which clears once the deletion ends.
+var overrideRules = padRules([]kindRule{{KindBusy, nil, []string{"object is being deleted"}}})
+
 // kindFromWords classifies texts by [kindRules].
 func kindFromWords(texts ...string) Kind {
+	return kindFromRules(kindRules, texts...)
+}
+
+// kindFromRules classifies texts by rules: the first that matches names
+// the kind.
+func kindFromRules(rules []kindRule, texts ...string) Kind {
 	t := normalizeWords(strings.Join(texts, " . "))
+	for _, b := range boilerplate {
+		t = strings.ReplaceAll(t, b, " ")
+	}
 	if strings.TrimSpace(t) == "" {
 		return KindUnknown
 	}
-	for _, r := range kindRules {
+	for _, r := range rules {
 		if hasAll(t, r.all) && hasAny(t, r.any) {
 			return r.kind
 		}

@@ -66,7 +66,7 @@ func jsonString(raw json.RawMessage) string {
 // text is str that also accepts OData's {"lang","value"} message objects.
 func (o object) text(keys ...string) string {
 	for _, k := range keys {
-		if v := o.str(k); v != "" {
+		if v := strings.Join(o.strs(k), "; "); v != "" { // GitLab: {"message":["..."]}
 			return v
 		}
 		if v := o.obj(k).str("value"); v != "" {
@@ -220,6 +220,8 @@ func parseErrorShape(o object, e *ConflictError) bool {
 		parseFieldErrors(o, e)
 	case o.obj("fault") != nil:
 		parseFault(o.obj("fault"), e)
+	case o.obj("sys").str("type") == "Error": // Contentful: {"sys":{"type":"Error","id":"VersionMismatch"},"message"}
+		e.Code, e.Message = o.obj("sys").str("id"), o.text("message")
 	case len(o.objects("failures")) > 0:
 		parseElastic(o.objects("failures")[0].obj("cause"), e)
 	case o.str("documentation_url") != "" || (o.str("message") != "" && o["errors"] != nil):
@@ -350,7 +352,7 @@ func parseProblem(o object, e *ConflictError) {
 // isFlatError reports whether o has the members of a flat error object.
 func isFlatError(o object) bool {
 	return o.str("error", "message", "msg", "detail", "reason", "error_description",
-		"errorMessage", "error_message") != ""
+		"errorMessage", "error_message") != "" || len(o.strs("message")) > 0
 }
 
 // parseFlat reads a flat {"error","message","code","field",...} object,
@@ -447,11 +449,12 @@ func parseGitHub(o object, e *ConflictError) {
 }
 
 // parseJSONAPI reads JSON:API's {"errors":[{"status","code","title",
-// "detail","source":{"pointer"|"parameter"}}]}.
+// "detail","source":{"pointer"|"parameter"}}]}, and the like that name the
+// text "message" (Bitbucket Server's {"errors":[{"message","exceptionName"}]}).
 func parseJSONAPI(o object, e *ConflictError) {
 	for _, er := range o.objects("errors") {
 		e.Code = firstNonEmpty(e.Code, er.scalar("code"))
-		e.Message = firstNonEmpty(e.Message, er.str("detail", "title"))
+		e.Message = firstNonEmpty(e.Message, er.str("detail", "title", "message"))
 		src := er.obj("source")
 		e.Fields = append(e.Fields, src.str("pointer", "parameter", "header"))
 		e.hints = append(e.hints, er.scalar("code"), er.str("title"))

@@ -17,9 +17,9 @@ import (
 // context: the caller's, or the one [Hooks.OnStart] returned.
 //
 // Words keep one meaning: an operation is one call of [Get], [Modify],
-// [ModifyJSON], [Put], [Create] or their JSON forms; an attempt is one
-// write of an operation (see [WithMaxAttempts]); a request is one HTTP
-// request, transient resends included.
+// [ModifyJSON], [ModifyBytes], [Put], [Create] or their JSON forms; an
+// attempt is one write of an operation (see [WithMaxAttempts]); a request
+// is one HTTP request, transient resends included.
 type Hooks struct {
 	// OnStart is called once when an operation starts, before its first
 	// request. The context it returns is the one the operation runs with,
@@ -240,7 +240,7 @@ func operation[T any](ctx context.Context, c *Client, name, target string, opts 
 			ctx = octx
 		}
 	}
-	s, err := c.callSettings(opts)
+	s, err := c.settingsFor(name, opts)
 	var v Versioned[T]
 	if err == nil {
 		v, err = run(ctx, s)

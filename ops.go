@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/occ-go/occ/internal/jsonptr"
+
+	"github.com/occ-go/occ/internal/jsonmerge"
 )
 
 // Get reads the document at url and its version.
@@ -131,9 +133,19 @@ var ErrChangeAborted = errors.New("occ: change aborted")
 // rebase applies the caller's change (base to mine, in T's view of the
 // document) onto the document as the server sent it (theirs): members the
 // change did not touch keep theirs' bytes, so members T does not model,
-// nulls and number precision survive; where the two differ, the change
-// wins.
-var rebase = ThreeWay(PreferMine())
+// nulls and number precision survive, inside the arrays the change touched
+// too (elements aligned as [jsonmerge.Rebase] says); where the two differ,
+// the change wins.
+var rebase Merger = MergeFunc(func(ctx context.Context, base, mine, theirs []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := jsonmerge.Rebase(base, mine, theirs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMergeInput, err)
+	}
+	return out, nil
+})
 
 // typedPlan plans a write by decoding the document into a fresh T, calling
 // change, and rebasing the difference between the two encodings onto the

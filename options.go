@@ -99,13 +99,25 @@ func defaultSettings() settings {
 // timeouts, cookie jar and redirect policy. The client is copied, never
 // modified. The default is a new [http.Client] with its own pooled transport;
 // [http.DefaultClient] and [http.DefaultTransport] are never used.
+//
+// occ decides itself when a request may be sent again (see
+// [WithTransientRetries]): a write whose answer was lost is resent only when
+// that cannot apply it twice. A transport that resends on its own would
+// break that rule unseen, so a go-retryablehttp RoundTripper (what
+// retryablehttp.Client.StandardClient installs) loses its retries here: occ
+// sends through the transport of the [http.Client] it wraps (with that
+// client's timeout and cookie jar where hc sets none), once per attempt,
+// and the retryable client's own settings (RetryMax, CheckRetry, hooks) are
+// not used. A retrying transport occ cannot recognise (a wrapper around one,
+// another library's) must resend nothing but GET and HEAD (a resent PUT
+// that had landed meets its own new version and reads as a conflict): give
+// occ the transport underneath instead.
 func WithHTTPClient(hc *http.Client) Option {
 	return clientOption(func(c *Client) error {
 		if hc == nil {
 			return argError("WithHTTPClient", "nil client")
 		}
-		cp := *hc
-		c.hc = &cp
+		c.hc = withoutOwnRetries(hc)
 		return nil
 	})
 }
@@ -218,9 +230,11 @@ func WithMaxBodySize(n int64) Option {
 // WithMerger sets the strategy [Put] uses to rebase the caller's document
 // onto a newer version. The default is [ThreeWay] with no options. A
 // ThreeWay merger built with an invalid option is refused with an error
-// matching [ErrInvalidArgument] and [ErrInvalidMergeOption].
+// matching [ErrInvalidArgument] and [ErrInvalidMergeOption]. Given to a
+// call, it applies to [Put] only; any other call given it fails with
+// [ErrInvalidArgument] before any request.
 func WithMerger(m Merger) SharedOption {
-	return sharedOption(func(s *settings) error {
+	return sharedOnlyFor(opPut, "WithMerger", func(s *settings) error {
 		if m == nil {
 			return argError("WithMerger", "nil merger")
 		}
@@ -286,7 +300,7 @@ func WithVersionField(pointer string) SharedOption {
 // adopts collection + "/" + the name of the document sent, or the name a
 // duplicate answer gives (Kubernetes details.name). The default is none.
 func WithNameField(pointer string) SharedOption {
-	return sharedOption(func(s *settings) error {
+	return sharedOnlyFor(opCreate, "WithNameField", func(s *settings) error {
 		p, err := jsonptr.Parse(pointer)
 		if err != nil || len(p) == 0 {
 			return argError("WithNameField", "want a JSON Pointer such as /metadata/name")
@@ -346,9 +360,11 @@ func WithUnconditional(on bool) SharedOption {
 // WithCreateMethod sets the method [Create] uses: http.MethodPut (the
 // default, with If-None-Match: *) or http.MethodPost (to a collection, with
 // an Idempotency-Key). As a client option it is the default of every
-// Create (a Kubernetes client sets POST once).
+// Create (a Kubernetes client sets POST once). Given to a call, it applies
+// to [Create] and [Probe]; any other call given it fails with
+// [ErrInvalidArgument] before any request.
 func WithCreateMethod(method string) SharedOption {
-	return sharedOption(func(s *settings) error {
+	return sharedOnlyFor(opCreate|opProbe, "WithCreateMethod", func(s *settings) error {
 		if method != http.MethodPut && method != http.MethodPost {
 			return argError("WithCreateMethod", "want PUT or POST")
 		}
@@ -364,8 +380,11 @@ func WithCreateMethod(method string) SharedOption {
 // own only when the document it finds carries the key as a string member:
 // put the key in the document to let occ prove it; otherwise occ returns an
 // [*AmbiguousError].
+// It applies to
+// [Create] only; any other call given it fails with [ErrInvalidArgument]
+// before any request.
 func WithIdempotencyKey(key string) CallOption {
-	return callOption(func(s *settings) error {
+	return onlyFor(opCreate, "WithIdempotencyKey", func(s *settings) error {
 		if key == "" {
 			return argError("WithIdempotencyKey", "empty key")
 		}
@@ -382,18 +401,26 @@ func WithIdempotencyKey(key string) CallOption {
 // name [WithNameField] gives; when occ cannot find it (or nothing is
 // there: a duplicate about another resource's unique member), the error
 // wraps the duplicate ([ErrDuplicate]) and says why.
+// It applies to [Create] only; any other call given it fails with
+// [ErrInvalidArgument] before any request.
 func WithAdoptExisting(on bool) CallOption {
-	return callOption(func(s *settings) error {
+	return onlyFor(opCreate, "WithAdoptExisting", func(s *settings) error {
 		s.adoptExisting = on
 		return nil
 	})
 }
 
 // WithHeader adds a header to every request a call sends, such as a tenant
-// id. Precondition, content and idempotency headers are occ's and win.
+// id. Content and idempotency headers are occ's and win. A precondition
+// (If-Match, If-None-Match, If-Unmodified-Since, If-Modified-Since,
+// If-Range) is occ's to set from the version it read: WithHeader refuses one
+// with [ErrInvalidArgument].
 func WithHeader(key, value string) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if err := checkHeader(key, value); err != nil {
+			return err
+		}
+		if err := checkPrecondition(key); err != nil {
 			return err
 		}
 		if s.header == nil {

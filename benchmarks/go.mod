@@ -2,12 +2,15 @@ module github.com/occ-go/occ/benchmarks
 
 go 1.26.0
 
+// For development in this tree (consumers ignore replace directives): the root
+// module as it is here. .ci/release-check.sh proves that, published at the
+// version required below, this module is fetched with it from a proxy.
 replace github.com/occ-go/occ => ../
 
 require (
 	github.com/cenkalti/backoff/v5 v5.0.3
 	github.com/evanphx/json-patch/v5 v5.9.11
-	github.com/occ-go/occ v0.0.0-00010101000000-000000000000
+	github.com/occ-go/occ v0.2.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	k8s.io/apimachinery v0.37.2

@@ -2,10 +2,13 @@ module github.com/occ-go/occ/otel
 
 go 1.26.0
 
+// For development in this tree (consumers ignore replace directives): the root
+// module as it is here. .ci/release-check.sh proves that, published at the
+// version required below, this module is fetched with it from a proxy.
 replace github.com/occ-go/occ => ../
 
 require (
-	github.com/occ-go/occ v0.0.0-00010101000000-000000000000
+	github.com/occ-go/occ v0.2.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0

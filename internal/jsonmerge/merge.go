@@ -98,6 +98,7 @@ type merger struct {
 	path      []pathStep
 	conflicts []Conflict
 	known     tapes // the inputs, with what their scans learnt
+	align     bool  // rebase arrays element by element (see Rebase)
 }
 
 // members returns the members of the object obj, or none when obj is
@@ -123,6 +124,11 @@ func (mg *merger) merge(dst, b, m, t []byte, n *optNode, prefer Side) ([]byte, b
 		return putValue(dst, m)
 	case isKind(m, '{') && isKind(t, '{') && (b == nil || isKind(b, '{')):
 		return mg.mergeObject(dst, b, m, t, n, prefer), true
+	}
+	if mg.align && isKind(m, '[') && isKind(t, '[') && isKind(b, '[') {
+		if out, ok := mg.mergeAligned(dst, b, m, t, prefer); ok {
+			return out, true
+		}
 	}
 	if n != nil && n.arrayKey != "" && isKind(m, '[') && isKind(t, '[') && (b == nil || isKind(b, '[')) {
 		if out, ok := mg.mergeKeyed(dst, b, m, t, n, prefer); ok {
