@@ -66,7 +66,9 @@ type Response struct {
 // Retry describes a coming retry, for [Hooks.OnRetry].
 type Retry struct {
 	// Reason is "conflict" (refresh, reapply and write again), "busy" (write
-	// the same again) or "transient" (resend the same request).
+	// the same again), "transient" (resend the same request) or
+	// "ratelimit" (resend the same request once the host's rate limit
+	// allows, spending no retry budget).
 	Reason string
 	// Attempt is the write that met the conflict, from 1; 0 for a transient
 	// retry.
@@ -80,6 +82,9 @@ type Retry struct {
 	Err error
 	// Status is the answer's status, or 0 for a transport error.
 	Status int
+	// RateLimit is the rate limit the answer announced, for a "ratelimit"
+	// retry (a 429, or a 503 asking to wait), or nil.
+	RateLimit *RateLimit
 }
 
 // Outcome says how an operation ended, for [Result].
