@@ -60,9 +60,9 @@ const (
 // draft's `"name";r=..;t=..`, and the dictionary form `limit=..,
 // remaining=.., reset=..` of earlier drafts), the older
 // RateLimit-Limit/-Remaining/-Reset trio, and the de-facto
-// X-RateLimit-Limit/-Remaining/-Reset (a reset above 10^9 is epoch seconds,
-// above 10^12 epoch milliseconds, else delta seconds; X-RateLimit-Reset-After
-// in seconds). The wait comes from retry-after-ms, x-ms-retry-after-ms or
+// X-RateLimit-Limit/-Remaining/-Reset (a reset nearer now in epoch
+// seconds, or milliseconds, than 0 is that epoch time, else delta seconds;
+// X-RateLimit-Reset-After in seconds). The wait comes from retry-after-ms, x-ms-retry-after-ms or
 // Retry-After. Values that do not parse are ignored; counts are bounded to
 // 2^30 and durations to a day. It returns nil when h announces nothing. It is
 // safe for concurrent use.
@@ -159,15 +159,15 @@ func (rl *RateLimit) parseTrio(h http.Header, prefix string, now time.Time, epoc
 	return true
 }
 
-// resetAfter turns a reset value into a wait: epoch milliseconds above
-// 10^12, epoch seconds above 10^9 (when epoch is allowed), else delta
-// seconds.
+// resetAfter turns a reset value into a wait. With epoch, a value nearer
+// now's epoch milliseconds than 0 is epoch milliseconds, one nearer now's
+// epoch seconds than 0 is epoch seconds; anything else is delta seconds.
 func resetAfter(f float64, now time.Time, epoch bool) time.Duration {
 	switch {
-	case epoch && f > 1e12:
-		return boundWait(f*float64(time.Millisecond) - float64(now.UnixNano()))
-	case epoch && f > 1e9:
-		return boundWait(f*float64(time.Second) - float64(now.UnixNano()))
+	case epoch && f > float64(now.UnixMilli()/2) && f < math.MaxInt64/2:
+		return boundWait(float64(time.UnixMilli(int64(f)).Sub(now)))
+	case epoch && f > float64(now.Unix()/2) && f < math.MaxInt64/2:
+		return boundWait(float64(time.Unix(int64(f), 0).Sub(now)))
 	}
 	return boundWait(f * float64(time.Second))
 }

@@ -236,7 +236,7 @@ func (c *Client) newTransport() *retryablehttp.Client {
 	hc.CheckRedirect = writesStay(c.hc.CheckRedirect)
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
-		RetryMax:     c.transientMax,
+		RetryMax:     c.transientMax + rateLimitResends, // checkRetry bounds each kind
 		CheckRetry:   c.checkRetry,
 		Backoff:      noWait, // checkRetry waits, so that hooks see the wait
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,

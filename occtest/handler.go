@@ -45,6 +45,9 @@ const MaxBodyBytes = 1 << 20
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	id := s.record(r, body)
+	if s.rateLimit(w, r, id) {
+		return
+	}
 	f := s.takeFault(r, id)
 	s.answer(w, r, id, f, func() *response { return s.process(r, body, err) })
 }

@@ -44,7 +44,8 @@ type config struct {
 	transitions        []transitionRule
 
 	ignoreIdempotencyKeys bool
-	requestLog            int // requests kept for Store.Requests
+	requestLog            int              // requests kept for Store.Requests
+	rateLimit             *rateLimitConfig // WithRateLimit; nil for none
 }
 
 // transitionRule restricts how the value at pointer may change.

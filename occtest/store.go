@@ -39,6 +39,7 @@ type Store struct {
 	requests  []Request // the most recent, up to cfg.requestLog
 	dropped   int       // requests that left the log
 	writes    int
+	limiter   rateLimiter
 }
 
 // resource is one stored document with its version metadata.

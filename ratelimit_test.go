@@ -1,0 +1,143 @@
+package occ
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/occ-go/occ/occtest"
+)
+
+// TestParseRateLimit reads every announcement style of
+// draft-ietf-httpapi-ratelimit-headers (current draft section 3 and 4, and
+// the earlier drafts' fields), the de-facto X-RateLimit-* fields, and the
+// waits of RFC 9110 section 10.2.3 (Retry-After) and the millisecond
+// variants, with hostile values bounded.
+func TestParseRateLimit(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	for _, tc := range []struct {
+		name string
+		h    []string
+		want *RateLimit
+	}{
+		{"ietf current", []string{"RateLimit-Policy", `"burst";q=100;w=60, "daily";q=1000;w=86400`, "RateLimit", `"burst";r=12;t=7, "daily";r=900;t=3600`},
+			&RateLimit{Limit: 100, Remaining: 12, Reset: 7 * time.Second, Window: time.Minute, Style: "ietf"}},
+		{"ietf current fewest remaining wins", []string{"RateLimit-Policy", `"a";q=10;w=1, "b";q=5;w=2`, "RateLimit", `"a";r=9;t=1, "b";r=0;t=2`},
+			&RateLimit{Limit: 5, Remaining: 0, Reset: 2 * time.Second, Window: 2 * time.Second, Style: "ietf"}},
+		{"ietf dictionary draft", []string{"RateLimit", `limit=50, remaining=3, reset=4`, "RateLimit-Policy", `50;w=5`},
+			&RateLimit{Limit: 50, Remaining: 3, Reset: 4 * time.Second, Window: 5 * time.Second, Style: "ietf"}},
+		{"ietf legacy trio", []string{"RateLimit-Limit", "10", "RateLimit-Remaining", "0", "RateLimit-Reset", "3"},
+			&RateLimit{Limit: 10, Remaining: 0, Reset: 3 * time.Second, Style: "ietf-legacy"}},
+		{"x epoch seconds", []string{"X-RateLimit-Limit", "5000", "X-RateLimit-Remaining", "4999", "X-RateLimit-Reset", "1700000042"},
+			&RateLimit{Limit: 5000, Remaining: 4999, Reset: 42 * time.Second, Style: "x-ratelimit"}},
+		{"x epoch milliseconds", []string{"X-RateLimit-Remaining", "1", "X-RateLimit-Reset", "1700000000250"},
+			&RateLimit{Remaining: 1, Reset: 250 * time.Millisecond, Style: "x-ratelimit"}},
+		{"x delta seconds", []string{"X-RateLimit-Limit", "60", "X-RateLimit-Remaining", "0", "X-RateLimit-Reset", "30", "Retry-After", "30"},
+			&RateLimit{Limit: 60, Remaining: 0, Reset: 30 * time.Second, RetryAfter: 30 * time.Second, Style: "x-ratelimit"}},
+		{"x reset-after", []string{"X-RateLimit-Remaining", "0", "X-RateLimit-Reset-After", "0.5"},
+			&RateLimit{Remaining: 0, Reset: 500 * time.Millisecond, Style: "x-ratelimit"}},
+		{"retry-after date", []string{"Retry-After", now.Add(90 * time.Second).UTC().Format(http.TimeFormat)},
+			&RateLimit{Remaining: -1, RetryAfter: 90 * time.Second, Style: "retry-after"}},
+		{"retry-after-ms first", []string{"Retry-After", "5", "Retry-After-Ms", "1500"},
+			&RateLimit{Remaining: -1, RetryAfter: 1500 * time.Millisecond, Style: "retry-after"}},
+		{"x-ms-retry-after-ms", []string{"X-Ms-Retry-After-Ms", "20"},
+			&RateLimit{Remaining: -1, RetryAfter: 20 * time.Millisecond, Style: "retry-after"}},
+		{"hostile: bounded", []string{"X-RateLimit-Limit", "1e300", "X-RateLimit-Remaining", "99999999999999", "X-RateLimit-Reset", "9999999999999999", "Retry-After", "99999999999"},
+			&RateLimit{Limit: 1 << 30, Remaining: 1 << 30, Reset: 24 * time.Hour, RetryAfter: 24 * time.Hour, Style: "x-ratelimit"}},
+		{"hostile: negative and NaN ignored", []string{"X-RateLimit-Remaining", "-5", "RateLimit", `"a";r=NaN;t=-1`, "Retry-After-Ms", "Inf"}, nil},
+		{"hostile: fractional count ignored", []string{"RateLimit-Remaining", "1.5"}, nil},
+		{"nothing", []string{"Content-Type", "application/json"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			for i := 0; i < len(tc.h); i += 2 {
+				h.Add(tc.h[i], tc.h[i+1])
+			}
+			assert.Equal(t, tc.want, ParseRateLimit(h, now))
+		})
+	}
+}
+
+func TestParseRateLimitBoundsLongFields(t *testing.T) {
+	h := http.Header{}
+	h.Set("RateLimit", strings.Repeat(`"a";r=1;t=1, `, 2000))
+	h.Set("Retry-After", strings.Repeat("1", 5000))
+	assert.Nil(t, ParseRateLimit(h, time.Now()), "fields past the bound are ignored")
+	h.Set("RateLimit", strings.Repeat(`"a";r=1, `, 100)+`"b";r=0`)
+	rl := ParseRateLimit(h, time.Now())
+	require.NotNil(t, rl)
+	assert.Equal(t, 1, rl.Remaining, "members past the sixteenth are not read")
+}
+
+// rateLimitedStore serves documents /d/0 .. /d/n-1 under a rate limit.
+func rateLimitedStore(t *testing.T, docs, perSecond int, style occtest.RateLimitStyle) *occtest.Store {
+	st := occtest.NewStore(occtest.WithRateLimit(perSecond, time.Second, style))
+	for i := range docs {
+		require.NoError(t, st.Set(fmt.Sprintf("/d/%d", i), []byte(`{"name":"a","count":0}`)))
+	}
+	return st
+}
+
+// runWriters makes writers goroutines run n Modify calls each on their own
+// document through c, and returns the calls that failed.
+func runWriters(c *Client, writers, n int) []error {
+	var mu sync.Mutex
+	var failed []error
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			url := fmt.Sprintf("http://api.test/d/%d", w)
+			for range n {
+				if _, err := Modify(context.Background(), c, url, incr); err != nil {
+					mu.Lock()
+					failed = append(failed, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return failed
+}
+
+// TestRateLimitedCallsAllLand is issue 18's scenario in fake time: 16
+// writers share one default client against a store serving 10 requests a
+// second. Every call lands, and when the store announces its limit, occ
+// paces to it and collects few 429s.
+func TestRateLimitedCallsAllLand(t *testing.T) {
+	for _, tc := range []struct {
+		style   occtest.RateLimitStyle
+		max429s float64 // share of requests answered 429
+	}{
+		{occtest.RateLimitIETF, 0.02},
+		{occtest.RateLimitX, 0.02},
+		{occtest.RateLimitSilent, 0.25},
+	} {
+		t.Run(fmt.Sprint(tc.style), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const writers, calls = 16, 4
+				st := rateLimitedStore(t, writers, 10, tc.style)
+				c, err := New(WithHTTPClient(&http.Client{Transport: occtest.Transport(st)}))
+				require.NoError(t, err)
+				failed := runWriters(c, writers, calls)
+				assert.Empty(t, failed, "no call fails against a healthy rate-limited server")
+				requests := len(st.Requests())
+				t.Logf("%d of %d requests answered 429", st.RateLimited(), requests)
+				assert.LessOrEqual(t, float64(st.RateLimited()), tc.max429s*float64(requests),
+					"%d of %d requests answered 429", st.RateLimited(), requests)
+				for i := range writers {
+					doc, _, _ := st.Get(fmt.Sprintf("/d/%d", i))
+					assert.JSONEq(t, fmt.Sprintf(`{"name":"a","count":%d}`, calls), string(doc))
+				}
+			})
+		})
+	}
+}
