@@ -141,3 +141,122 @@ func TestRateLimitedCallsAllLand(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitWaitPastTheDeadlineFailsFast: a window announced as spent
+// holds the next request, and a wait past the deadline is not started.
+func TestRateLimitWaitPastTheDeadlineFailsFast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := occtest.NewStore(occtest.WithRateLimit(1, time.Minute, occtest.RateLimitX))
+		require.NoError(t, st.Set("/d/0", []byte(`{"name":"a"}`)))
+		c, err := New(WithHTTPClient(&http.Client{Transport: occtest.Transport(st)}))
+		require.NoError(t, err)
+		_, err = Get[item](context.Background(), c, "http://api.test/d/0")
+		require.NoError(t, err, "the window's one request")
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = Get[item](ctx, c, "http://api.test/d/0")
+		assert.ErrorIs(t, err, ErrRateLimited)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "the cause")
+		assert.Zero(t, time.Since(start), "fails fast rather than wait for a reset past the deadline")
+		assert.Len(t, st.Requests(), 1, "no request sent to collect a 429")
+	})
+}
+
+// TestRateLimitWaitsForTheResetAndSharesIt: one goroutine's answer tells
+// the others of the client to wait for the reset (one view per host).
+func TestRateLimitWaitsForTheResetAndSharesIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := rateLimitedStore(t, 4, 2, occtest.RateLimitIETF)
+		c, err := New(WithHTTPClient(&http.Client{Transport: occtest.Transport(st)}))
+		require.NoError(t, err)
+		start := time.Now()
+		assert.Empty(t, runWriters(c, 4, 1))
+		assert.Zero(t, st.RateLimited(), "no 429 collected")
+		assert.Equal(t, 3*time.Second, time.Since(start).Truncate(time.Second), "8 requests at 2 a second")
+	})
+}
+
+// TestRateLimitedAnswersSpendNoBudget: 429s (RFC 6585 section 4) and 503s
+// with Retry-After (RFC 9110 section 15.6.4) are waited out without
+// spending the transient budget; 503s without one still spend it and fail
+// fast.
+func TestRateLimitedAnswersSpendNoBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		budget, err := NewBudget(1, 0)
+		require.NoError(t, err)
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(reply(429, `slow`, "Retry-After", "1"), reply(429, `slow`, "Retry-After", "1"),
+			reply(503, `busy`, "Retry-After", "1"), reply(429, `slow`, "Retry-After", "1"))
+		var rec recorder
+		c := memClient(t, api, WithRetryBudgets(nil, budget), WithHooks(rec.hooks()))
+		_, err = Get[item](context.Background(), c, itemURL)
+		require.NoError(t, err)
+		assert.Equal(t, 1.0, budget.Tokens(), "no budget spent on rate limits")
+		require.Len(t, rec.retries, 4)
+		assert.Equal(t, "ratelimit", rec.retries[0].Reason)
+		require.NotNil(t, rec.retries[0].RateLimit)
+		assert.Equal(t, time.Second, rec.retries[0].RateLimit.RetryAfter)
+
+		api.then(reply(503, `down`), reply(503, `down`), reply(503, `down`))
+		_, err = Get[item](context.Background(), c, itemURL)
+		assert.ErrorIs(t, err, ErrBudgetExhausted, "an outage still fails fast")
+	})
+}
+
+func TestRateLimitIsOnTheError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		api.then(reply(429, `slow`, "RateLimit-Policy", `"p";q=10;w=60`, "RateLimit", `"p";r=0;t=30`))
+		c := memClient(t, api, WithTransientRetries(0, Exponential(0, 0)))
+		_, err := Get[item](context.Background(), c, itemURL)
+		var se *StatusError
+		require.ErrorAs(t, err, &se)
+		require.NotNil(t, se.RateLimit)
+		assert.Equal(t, RateLimit{Limit: 10, Remaining: 0, Reset: 30 * time.Second, Window: time.Minute, Style: "ietf"}, *se.RateLimit)
+
+		api.then(api.pass, reply(409, `{"message":"busy"}`, "X-RateLimit-Remaining", "7"))
+		start := time.Now()
+		_, err = Modify(context.Background(), c, itemURL, incr, WithMaxAttempts(1))
+		var ce *ConflictError
+		require.ErrorAs(t, err, &ce)
+		require.NotNil(t, ce.RateLimit)
+		assert.Equal(t, 7, ce.RateLimit.Remaining)
+		assert.Equal(t, 30*time.Second, time.Since(start), "the next request waited for the announced reset")
+	})
+}
+
+// TestAttemptTimeout: a send that gets no answer within the attempt
+// timeout is resent when safe, and a POST whose answer is lost that way is
+// ambiguous, as after any lost answer.
+func TestAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := occtest.NewStore()
+		require.NoError(t, st.Set("/d/0", []byte(`{"name":"a"}`)))
+		st.Inject(occtest.Fault{Method: http.MethodGet, Delay: time.Hour})
+		c, err := New(WithHTTPClient(&http.Client{Transport: occtest.Transport(st)}), WithAttemptTimeout(time.Second),
+			WithTransientRetries(4, Exponential(0, 0)))
+		require.NoError(t, err)
+		var stats Stats
+		start := time.Now()
+		got, err := Get[item](context.Background(), c, "http://api.test/d/0", WithStats(&stats))
+		require.NoError(t, err)
+		assert.Equal(t, "a", got.Value.Name)
+		assert.Equal(t, time.Second, time.Since(start), "one attempt timed out, not the call")
+		assert.Equal(t, 1, stats.TransientRetries)
+
+		st.Inject(occtest.Fault{Method: http.MethodPost, Delay: time.Hour})
+		_, err = Create(context.Background(), c, "http://api.test/d", item{Name: "n"},
+			WithCreateMethod(http.MethodPost), WithIdempotencyKey("k1"))
+		assert.ErrorIs(t, err, ErrAmbiguous)
+		assert.ErrorIs(t, err, ErrAttemptTimeout)
+		posts := 0
+		for _, r := range st.Requests() {
+			if r.Method == http.MethodPost {
+				posts++
+			}
+		}
+		assert.Equal(t, 1, posts, "a POST that may have landed is not resent")
+	})
+}

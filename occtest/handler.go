@@ -40,8 +40,9 @@ const MaxBodyBytes = 1 << 20
 // options), then the version field, uniqueness and transition rules, and
 // answer a success with the new document and its validators. Bodies must be
 // JSON objects (400) of at most [MaxBodyBytes] (413). Every request is
-// recorded first (see [Store.Requests]), then matched against the injected
-// faults (see [Fault]). ServeHTTP is safe for concurrent use.
+// recorded first (see [Store.Requests]); with [WithRateLimit], a request
+// past the window's limit is answered 429 then; the rest are matched
+// against the injected faults (see [Fault]). ServeHTTP is safe for concurrent use.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	id := s.record(r, body)
