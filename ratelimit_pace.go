@@ -56,6 +56,7 @@ type hostPacer struct {
 	limit     int       // requests per window, 0 when unknown
 	window    time.Duration
 	firstSeen bool // an answer of this window has set resetAt
+	inflight  int  // requests sent and not answered yet
 
 	// The adaptive bucket, when the host announces nothing.
 	rate      float64 // tokens per second; 0 while no 429 was met
@@ -87,9 +88,21 @@ func (hp *hostPacer) reserve(now time.Time) (wait time.Duration, gen int) {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
 	if hp.known {
-		return hp.reserveWindow(now), hp.gen
+		wait = hp.reserveWindow(now)
+	} else {
+		wait = hp.reserveBucket(now)
 	}
-	return hp.reserveBucket(now), 0
+	if wait <= 0 {
+		hp.inflight++
+	}
+	return wait, hp.gen
+}
+
+// release records that a request reserved was not answered.
+func (hp *hostPacer) release() {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	hp.inflight = max(hp.inflight-1, 0)
 }
 
 // pending returns how long until the host's window resets when no request
@@ -159,6 +172,7 @@ func (hp *hostPacer) reserveBucket(now time.Time) time.Duration {
 func (hp *hostPacer) observe(now time.Time, gen int, rl *RateLimit, limited bool) {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
+	hp.inflight = max(hp.inflight-1, 0)
 	switch {
 	case rl != nil && rl.Remaining >= 0:
 		hp.announced(now, gen, rl, limited)
@@ -180,8 +194,10 @@ func waitOf(rl *RateLimit) time.Duration {
 	return max(rl.RetryAfter, rl.Reset)
 }
 
-// announced takes a window's announcement. An answer to a request reserved
-// in an earlier window is stale and only a 429 of it counts.
+// announced takes a window's announcement. The first one learnt is less
+// the requests in flight (later ones were counted as they were sent). An
+// answer to a request reserved in
+// an earlier window is stale and only a 429 of it counts.
 func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bool) {
 	if rl.Limit > 0 {
 		hp.limit = rl.Limit
@@ -191,7 +207,7 @@ func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bo
 	}
 	if !hp.known {
 		hp.known, hp.gen, hp.firstSeen = true, 1, true
-		hp.remaining, hp.resetAt = rl.Remaining, now.Add(rl.Reset)
+		hp.remaining, hp.resetAt = rl.Remaining-hp.inflight, now.Add(rl.Reset)
 		return
 	}
 	if gen != hp.gen {

@@ -53,6 +53,9 @@ func (p pacing) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := p.c.attempt(p.rt, req)
 	if err != nil {
+		if hp != nil {
+			hp.release()
+		}
 		return nil, err
 	}
 	if hp != nil {
