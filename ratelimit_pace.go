@@ -237,15 +237,17 @@ func (hp *hostPacer) spent(now time.Time, wait time.Duration) {
 
 // throttle cuts the bucket's rate to what the host served over the last
 // second, or adaptBeta of what it was sent when more, at most once a
-// second (the answers of requests already in flight tell nothing new).
+// second. Within that second the answers of requests already in flight
+// tell what the host did serve: the rate may rise to it.
 func (hp *hostPacer) throttle(now time.Time) {
-	if hp.rate > 0 && now.Sub(hp.throttled) < time.Second {
-		return
-	}
 	var sum paceSlot
 	for _, a := range hp.served {
 		sum.all += a.all
 		sum.served += a.served
+	}
+	if hp.rate > 0 && now.Sub(hp.throttled) < time.Second {
+		hp.rate = max(hp.rate, float64(sum.served))
+		return
 	}
 	hp.rate = max(float64(sum.served), adaptBeta*float64(sum.all), adaptMinRate)
 	hp.tokens, hp.filled, hp.throttled = 0, now, now

@@ -86,6 +86,9 @@ func run() error {
 	return nil
 }
 
+// traceSeconds prints each second's answers to stderr.
+var traceSeconds = flag.Bool("trace", false, "print each second's served and 429 answers to stderr")
+
 var styleNamed = map[string]occtest.RateLimitStyle{
 	"none": occtest.RateLimitSilent, "ietf": occtest.RateLimitIETF, "x-ratelimit": occtest.RateLimitX,
 }
@@ -117,14 +120,29 @@ type result struct {
 type counter struct {
 	h                 http.Handler
 	requests, limited atomic.Int64
+	mu                sync.Mutex
+	perSecond         map[int64][2]int // unix second: served, 429
 }
 
 func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	c.h.ServeHTTP(sw, r)
 	c.requests.Add(1)
-	if sw.status == http.StatusTooManyRequests {
+	limited := sw.status == http.StatusTooManyRequests
+	if limited {
 		c.limited.Add(1)
+	}
+	if *traceSeconds {
+		c.mu.Lock()
+		sec := time.Now().Unix()
+		v := c.perSecond[sec]
+		if limited {
+			v[1]++
+		} else {
+			v[0]++
+		}
+		c.perSecond[sec] = v
+		c.mu.Unlock()
 	}
 }
 
@@ -147,7 +165,7 @@ func row(style occtest.RateLimitStyle, l load, client string, calls int, timeout
 			return result{}, err
 		}
 	}
-	cnt := &counter{h: st}
+	cnt := &counter{h: st, perSecond: map[int64][2]int{}}
 	srv := httptest.NewUnstartedServer(cnt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -181,6 +199,11 @@ func row(style occtest.RateLimitStyle, l load, client string, calls int, timeout
 	r.requests, r.limited = int(cnt.requests.Load()), int(cnt.limited.Load())
 	r.served = float64(r.requests - r.limited)
 	r.wrong = wrongDocs(st, l.writers, calls, r.failed)
+	if *traceSeconds {
+		for sec := start.Unix(); sec <= time.Now().Unix(); sec++ {
+			fmt.Fprintf(os.Stderr, "%s %d: served %d, 429 %d\n", client, sec-start.Unix(), cnt.perSecond[sec][0], cnt.perSecond[sec][1])
+		}
+	}
 	return r, nil
 }
 
