@@ -66,9 +66,7 @@ type Response struct {
 // Retry describes a coming retry, for [Hooks.OnRetry].
 type Retry struct {
 	// Reason is "conflict" (refresh, reapply and write again), "busy" (write
-	// the same again), "transient" (resend the same request) or
-	// "ratelimit" (resend the same request once the host's rate limit
-	// allows, spending no retry budget).
+	// the same again) or "transient" (resend the same request).
 	Reason string
 	// Attempt is the write that met the conflict, from 1; 0 for a transient
 	// retry.
@@ -82,8 +80,11 @@ type Retry struct {
 	Err error
 	// Status is the answer's status, or 0 for a transport error.
 	Status int
-	// RateLimit is the rate limit the answer announced, for a "ratelimit"
-	// retry (a 429, or a 503 asking to wait), or nil.
+	// RateLimited says the transient retry follows a rate-limited answer (a
+	// 429, or a 503 asking to wait): it spends no retry budget (see
+	// [WithRateLimitPacing]).
+	RateLimited bool
+	// RateLimit is the rate limit that answer announced, or nil.
 	RateLimit *RateLimit
 }
 

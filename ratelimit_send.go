@@ -172,7 +172,7 @@ func (c *Client) rateLimitRetry(ctx context.Context, x *exchange, resp *http.Res
 	if err := c.fitWait(ctx, d); err != nil {
 		return false, err
 	}
-	r := Retry{Reason: "ratelimit", Resend: x.retries + 1, Wait: d, Status: resp.StatusCode, RateLimit: rl}
+	r := Retry{Reason: "transient", Resend: x.retries + 1, Wait: d, Status: resp.StatusCode, RateLimited: true, RateLimit: rl}
 	c.noteRetry(ctx, r)
 	if err := sleep(ctx, d); err != nil {
 		return false, err

@@ -195,7 +195,7 @@ func TestRateLimitedAnswersSpendNoBudget(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1.0, budget.Tokens(), "no budget spent on rate limits")
 		require.Len(t, rec.retries, 4)
-		assert.Equal(t, "ratelimit", rec.retries[0].Reason)
+		assert.True(t, rec.retries[0].RateLimited)
 		require.NotNil(t, rec.retries[0].RateLimit)
 		assert.Equal(t, time.Second, rec.retries[0].RateLimit.RetryAfter)
 
@@ -259,4 +259,55 @@ func TestAttemptTimeout(t *testing.T) {
 		}
 		assert.Equal(t, 1, posts, "a POST that may have landed is not resent")
 	})
+}
+
+// TestAdaptiveBucket: a host that announces nothing is paced, after its
+// first 429, at the rate it served over the last second, growing while no
+// 429 comes, and unpaced after a quiet spell.
+func TestAdaptiveBucket(t *testing.T) {
+	var hp hostPacer
+	t0 := time.Unix(1000, 0)
+	for i := range 20 {
+		d, _ := hp.reserve(t0.Add(time.Duration(i) * 40 * time.Millisecond))
+		require.Zero(t, d, "unpaced before any 429")
+		hp.observe(t0.Add(time.Duration(i)*40*time.Millisecond), 0, nil, false)
+	}
+	now := t0.Add(800 * time.Millisecond)
+	hp.observe(now, 0, &RateLimit{Remaining: -1, RetryAfter: time.Second}, true)
+	assert.InDelta(t, 20, hp.rate, 0.01, "the rate served over the last second")
+	d, _ := hp.reserve(now)
+	assert.Equal(t, 50*time.Millisecond, d, "one token at 20 a second")
+	d, _ = hp.reserve(now.Add(50 * time.Millisecond))
+	assert.Zero(t, d)
+
+	hp.observe(now.Add(60*time.Millisecond), 0, nil, true) // an answer in flight at the 429
+	assert.InDelta(t, 20, hp.rate, 0.1, "no second cut within the second")
+
+	later := now.Add(1050 * time.Millisecond)
+	_, _ = hp.reserve(later)
+	assert.Greater(t, hp.rate, 21.0, "grows while no 429 comes")
+	d, _ = hp.reserve(later.Add(adaptQuiet))
+	assert.Zero(t, d)
+	assert.Zero(t, hp.rate, "dropped after a quiet spell")
+}
+
+// TestWindowPacer: an announced window is spent by the client's own sends,
+// then requests wait for its reset, and the next window holds the limit.
+func TestWindowPacer(t *testing.T) {
+	var hp hostPacer
+	t0 := time.Unix(1000, 0)
+	_, gen := hp.reserve(t0)
+	hp.observe(t0, gen, &RateLimit{Limit: 3, Remaining: 2, Reset: time.Second, Window: time.Second}, false)
+	for range 2 {
+		d, _ := hp.reserve(t0)
+		require.Zero(t, d)
+	}
+	d, _ := hp.reserve(t0.Add(100 * time.Millisecond))
+	assert.Equal(t, 900*time.Millisecond, d, "spent: wait for the reset")
+	for range 3 {
+		d, _ = hp.reserve(t0.Add(time.Second))
+		require.Zero(t, d, "the next window holds the limit")
+	}
+	d, _ = hp.reserve(t0.Add(time.Second))
+	assert.Equal(t, time.Second, d)
 }
