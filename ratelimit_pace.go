@@ -55,8 +55,9 @@ type hostPacer struct {
 	resetAt   time.Time // when it resets, as best known
 	limit     int       // requests per window, 0 when unknown
 	window    time.Duration
-	firstSeen bool // an answer of this window has set resetAt
-	inflight  int  // requests sent and not answered yet
+	firstSeen bool      // an answer of this window has set resetAt
+	inflight  int       // requests sent and not answered yet
+	blocked   time.Time // a secondary limit's Retry-After holds requests until then
 
 	// The adaptive bucket, when the host announces nothing.
 	rate      float64 // tokens per second; 0 while no 429 was met
@@ -110,14 +111,22 @@ func (hp *hostPacer) release() {
 func (hp *hostPacer) pending(now time.Time) (time.Duration, bool) {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
-	if !hp.known || hp.remaining > 0 || !now.Before(hp.resetAt) {
-		return 0, hp.known
+	switch {
+	case !hp.known:
+		return 0, false
+	case now.Before(hp.blocked):
+		return hp.blocked.Sub(now), true
+	case hp.remaining > 0 || !now.Before(hp.resetAt):
+		return 0, true
 	}
 	return hp.resetAt.Sub(now), true
 }
 
 // reserveWindow paces by the announced window.
 func (hp *hostPacer) reserveWindow(now time.Time) time.Duration {
+	if now.Before(hp.blocked) {
+		return hp.blocked.Sub(now)
+	}
 	if !now.Before(hp.resetAt) {
 		hp.nextWindow(now)
 	}
@@ -177,7 +186,7 @@ func (hp *hostPacer) observe(now time.Time, gen int, rl *RateLimit, limited bool
 	case rl != nil && rl.Remaining >= 0:
 		hp.announced(now, gen, rl, limited)
 	case hp.known && limited:
-		hp.spent(now, waitOf(rl))
+		hp.limitedBy(now, rl)
 	case !hp.known:
 		hp.count(now, limited)
 		if limited {
@@ -196,8 +205,8 @@ func waitOf(rl *RateLimit) time.Duration {
 
 // announced takes a window's announcement. The first one learnt is less
 // the requests in flight (later ones were counted as they were sent). An
-// answer to a request reserved in
-// an earlier window is stale and only a 429 of it counts.
+// answer to a request reserved in an earlier window is stale and only a 429
+// of it counts.
 func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bool) {
 	if rl.Limit > 0 {
 		hp.limit = rl.Limit
@@ -205,33 +214,36 @@ func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bo
 	if rl.Window > 0 {
 		hp.window = rl.Window
 	}
-	if !hp.known {
+	switch {
+	case !hp.known:
 		hp.known, hp.gen, hp.firstSeen = true, 1, true
 		hp.remaining, hp.resetAt = rl.Remaining-hp.inflight, now.Add(rl.Reset)
-		return
-	}
-	if gen != hp.gen {
-		if limited {
-			hp.spent(now, waitOf(rl))
+	case gen == hp.gen:
+		hp.remaining = min(hp.remaining, rl.Remaining)
+		if at := now.Add(rl.Reset); !hp.firstSeen || at.Before(hp.resetAt) {
+			hp.resetAt, hp.firstSeen = at, true
 		}
-		return
-	}
-	hp.remaining = min(hp.remaining, rl.Remaining)
-	if at := now.Add(rl.Reset); !hp.firstSeen || at.Before(hp.resetAt) {
-		hp.resetAt, hp.firstSeen = at, true
 	}
 	if limited {
-		hp.spent(now, waitOf(rl))
+		hp.limitedBy(now, rl)
 	}
 }
 
-// spent records a rate-limited answer from a host whose window is known:
-// no request is left, and when the window was thought over, it resets
-// after wait.
-func (hp *hostPacer) spent(now time.Time, wait time.Duration) {
+// limitedBy records a rate-limited answer from a host whose window is
+// known. One that says requests are left in the window is a limit of its
+// own (a secondary limit): the host's requests wait its Retry-After.
+// Otherwise no request is left, and when the window was thought over, it
+// resets after the wait the answer asked for.
+func (hp *hostPacer) limitedBy(now time.Time, rl *RateLimit) {
+	if rl != nil && rl.Remaining > 0 && rl.RetryAfter > 0 {
+		if until := now.Add(rl.RetryAfter); until.After(hp.blocked) {
+			hp.blocked = until
+		}
+		return
+	}
 	hp.remaining = 0
 	if !now.Before(hp.resetAt) {
-		hp.resetAt = now.Add(max(wait, servedSlot))
+		hp.resetAt = now.Add(max(waitOf(rl), servedSlot))
 	}
 }
 

@@ -311,3 +311,23 @@ func TestWindowPacer(t *testing.T) {
 	d, _ = hp.reserve(t0.Add(time.Second))
 	assert.Equal(t, time.Second, d)
 }
+
+// TestSecondaryLimitHoldsTheHost: a 429 that says requests are left in the
+// window (GitHub's secondary limits) holds the host's requests for its
+// Retry-After, not until the window's reset.
+func TestSecondaryLimitHoldsTheHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		secondary := []string{"X-RateLimit-Limit", "5000", "X-RateLimit-Remaining", "4000", "X-RateLimit-Reset", "1800"}
+		api.then(reply(429, `{"message":"You have exceeded a secondary rate limit"}`, append(secondary, "Retry-After", "20")...))
+		c := memClient(t, api)
+		start := time.Now()
+		_, err := Get[item](context.Background(), c, itemURL)
+		require.NoError(t, err)
+		assert.Equal(t, 20*time.Second, time.Since(start), "its Retry-After, not the window's 30 minutes")
+		start = time.Now()
+		_, err = Get[item](context.Background(), c, itemURL)
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start), "the window still has requests")
+	})
+}

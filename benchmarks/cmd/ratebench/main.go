@@ -1,5 +1,6 @@
 // Command ratebench measures clients against a rate-limited API and prints
-// a markdown table: W writers each make N read-modify-write calls on their
+// a markdown table: W writers each make N read-modify-write calls (by
+// default enough for about 3 seconds at the limit, at least 8) on their
 // own document (no version conflicts), sharing one client, against a
 // loopback occtest server that serves R requests per one-second window
 // (fixed windows on the clock) and answers 429 with Retry-After past it,
@@ -49,7 +50,7 @@ type load struct{ writers, perSecond int }
 func run() error {
 	var (
 		loads   = flag.String("loads", "8x100,32x50,64x200", "writers x requests per second, comma-separated")
-		calls   = flag.Int("calls", 8, "calls per writer")
+		calls   = flag.Int("calls", 0, "calls per writer; 0: enough for about 3 seconds at the limit, at least 8")
 		clients = flag.String("clients", "occ,retryablehttp,retry-after", "clients to run")
 		styles  = flag.String("styles", "none,ietf,x-ratelimit", "announcement styles to run")
 		timeout = flag.Duration("timeout", 30*time.Second, "deadline of one call")
@@ -59,7 +60,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("| announcement | writers | limit/s | client | requests | answered 429 | calls failed | served of the limit | seconds |")
+	fmt.Println("| announcement | writers | limit/s | client | requests | answered 429 | calls failed | served of the limit (whole windows) | seconds |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	bad := false
 	for _, style := range strings.Split(*styles, ",") {
@@ -69,13 +70,14 @@ func run() error {
 		}
 		for _, l := range ls {
 			for _, cl := range strings.Split(*clients, ",") {
-				r, err := row(st, l, cl, *calls, *timeout)
+				n := callsFor(l, *calls)
+				r, err := row(st, l, cl, n, *timeout)
 				if err != nil {
 					return err
 				}
-				fmt.Printf("| %s | %d | %d | %s | %d | %.1f%% | %d of %d | %.0f%% | %.1f |\n",
+				fmt.Printf("| %s | %d | %d | %s | %d | %.1f%% | %d of %d | %s | %.1f |\n",
 					style, l.writers, l.perSecond, cl, r.requests, 100*float64(r.limited)/float64(max(r.requests, 1)),
-					r.failed, l.writers**calls, 100*r.served/float64(l.perSecond)/r.elapsed.Seconds(), r.elapsed.Seconds())
+					r.failed, l.writers*n, servedShare(r, l), r.elapsed.Seconds())
 				bad = bad || (cl == "occ" && r.wrong > 0)
 			}
 		}
@@ -88,6 +90,23 @@ func run() error {
 
 // traceSeconds prints each second's answers to stderr.
 var traceSeconds = flag.Bool("trace", false, "print each second's served and 429 answers to stderr")
+
+// callsFor is how many calls each writer makes.
+func callsFor(l load, calls int) int {
+	if calls > 0 {
+		return calls
+	}
+	return max(8, (3*l.perSecond+2*l.writers-1)/(2*l.writers)) // two requests a call
+}
+
+// servedShare is what the server served of its limit over the run's whole
+// windows (the first and last, partial, left out).
+func servedShare(r result, l load) string {
+	if r.windows == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%% (%d s)", 100*float64(r.windowServed)/float64(l.perSecond*r.windows), r.windows)
+}
 
 var styleNamed = map[string]occtest.RateLimitStyle{
 	"none": occtest.RateLimitSilent, "ietf": occtest.RateLimitIETF, "x-ratelimit": occtest.RateLimitX,
@@ -111,9 +130,10 @@ func parseLoads(s string) ([]load, error) {
 // result is what one row measured.
 type result struct {
 	requests, limited int
-	served            float64 // answers that were not 429
 	failed, wrong     int
 	elapsed           time.Duration
+	windows           int // whole one-second windows of the run
+	windowServed      int // requests served in them
 }
 
 // counter counts a server's answers.
@@ -132,7 +152,7 @@ func (c *counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limited {
 		c.limited.Add(1)
 	}
-	if *traceSeconds {
+	{
 		c.mu.Lock()
 		sec := time.Now().Unix()
 		v := c.perSecond[sec]
@@ -197,12 +217,16 @@ func row(style occtest.RateLimitStyle, l load, client string, calls int, timeout
 	wg.Wait()
 	r := result{elapsed: time.Since(start), failed: int(failed.Load())}
 	r.requests, r.limited = int(cnt.requests.Load()), int(cnt.limited.Load())
-	r.served = float64(r.requests - r.limited)
 	r.wrong = wrongDocs(st, l.writers, calls, r.failed)
+	end := time.Now()
 	if *traceSeconds {
-		for sec := start.Unix(); sec <= time.Now().Unix(); sec++ {
+		for sec := start.Unix(); sec <= end.Unix(); sec++ {
 			fmt.Fprintf(os.Stderr, "%s %d: served %d, 429 %d\n", client, sec-start.Unix(), cnt.perSecond[sec][0], cnt.perSecond[sec][1])
 		}
+	}
+	for sec := start.Unix() + 1; sec < end.Unix(); sec++ { // the whole windows only
+		r.windows++
+		r.windowServed += cnt.perSecond[sec][0]
 	}
 	return r, nil
 }
