@@ -331,3 +331,12 @@ func TestSecondaryLimitHoldsTheHost(t *testing.T) {
 		assert.Zero(t, time.Since(start), "the window still has requests")
 	})
 }
+
+func TestPacedHostsAreBounded(t *testing.T) {
+	var p hostPacers
+	for i := range maxPacedHosts + 50 {
+		p.host(fmt.Sprintf("h%d:80", i))
+	}
+	assert.Len(t, p.hosts, maxPacedHosts)
+	assert.Same(t, p.host("h1000:80"), p.host("h1000:80"), "one view per host")
+}
