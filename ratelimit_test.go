@@ -340,3 +340,35 @@ func TestPacedHostsAreBounded(t *testing.T) {
 	assert.Len(t, p.hosts, maxPacedHosts)
 	assert.Same(t, p.host("h1000:80"), p.host("h1000:80"), "one view per host")
 }
+
+// TestRateLimitedResendsAreBounded: a server that answers 429 forever ends
+// the call after 32 resends, with an error matching ErrRateLimited that
+// wraps the last answer; a wait past the deadline is never started.
+func TestRateLimitedResendsAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(`{"name":"a","count":1}`)
+		always := make([]func(http.ResponseWriter, *http.Request), 40)
+		for i := range always {
+			always[i] = reply(429, `slow`, "Retry-After", "1")
+		}
+		api.then(always...)
+		c := memClient(t, api, WithRateLimitPacing(false))
+		_, err := Get[item](context.Background(), c, itemURL)
+		assert.ErrorIs(t, err, ErrRateLimited)
+		var se *StatusError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 429, se.StatusCode)
+		assert.Equal(t, 1+rateLimitResends, api.count(http.MethodGet))
+
+		api = newFakeAPI(`{"name":"a","count":1}`)
+		api.then(reply(429, `slow`, "Retry-After", "30"))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = Get[item](ctx, memClient(t, api), itemURL)
+		assert.ErrorIs(t, err, ErrRateLimited)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorAs(t, err, &se)
+		assert.Zero(t, time.Since(start))
+	})
+}
