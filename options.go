@@ -545,7 +545,7 @@ func WithRedactedParams(names ...string) Option {
 // window's requests are spent, requests to that host wait for its reset
 // instead of collecting a 429; a host that announces nothing but answers
 // 429 is paced by an adaptive token bucket that starts at the rate the
-// host served over the last second and grows 5% a second while no 429
+// host served over the last second and grows 2% a second while no 429
 // comes. A wait that would outlast the context's deadline or
 // [WithMaxRetryAfter] fails fast with an error matching [ErrRateLimited].
 // Off, only the resend of a rate-limited request waits (its Retry-After).

@@ -75,8 +75,8 @@ type paceSlot struct{ all, served int }
 const (
 	servedSlots  = 10                     // served counts answers in slots of
 	servedSlot   = 100 * time.Millisecond // this length: a second in all
-	adaptGrowth  = 0.05                   // the bucket's rate grows 5% a second,
-	adaptStep    = 1.0                    // and one request per second
+	adaptGrowth  = 0.02                   // the bucket's rate grows 2% a second,
+	adaptStep    = 0.5                    // and half a request per second
 	adaptBeta    = 0.7                    // a 429 cuts the rate to at least this share of the sent rate
 	adaptMinRate = 0.5                    // requests per second, at the least
 	adaptBurst   = 1.0                    // tokens the bucket holds at most
