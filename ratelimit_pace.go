@@ -183,7 +183,7 @@ func (hp *hostPacer) observe(now time.Time, gen int, rl *RateLimit, limited bool
 	defer hp.mu.Unlock()
 	hp.inflight = max(hp.inflight-1, 0)
 	switch {
-	case rl != nil && rl.Remaining >= 0:
+	case rl != nil && rl.Remaining >= 0 && rl.Reset > 0:
 		hp.announced(now, gen, rl, limited)
 	case hp.known && limited:
 		hp.limitedBy(now, rl)
@@ -203,8 +203,10 @@ func waitOf(rl *RateLimit) time.Duration {
 	return max(rl.RetryAfter, rl.Reset)
 }
 
-// announced takes a window's announcement. The first one learnt is less
-// the requests in flight (later ones were counted as they were sent). An
+// announced takes a window's announcement (one that says when it resets).
+// The first one learnt, and the answer to a window's probe when no limit is
+// known, are less the requests in flight (others were counted as they were
+// sent). An
 // answer to a request reserved in an earlier window is stale and only a 429
 // of it counts.
 func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bool) {
@@ -218,6 +220,10 @@ func (hp *hostPacer) announced(now time.Time, gen int, rl *RateLimit, limited bo
 	case !hp.known:
 		hp.known, hp.gen, hp.firstSeen = true, 1, true
 		hp.remaining, hp.resetAt = rl.Remaining-hp.inflight, now.Add(rl.Reset)
+	case gen == hp.gen && hp.limit == 0 && !hp.firstSeen:
+		// The window's probe: with no limit known, its answer tells what is left.
+		hp.remaining = rl.Remaining - hp.inflight
+		hp.resetAt, hp.firstSeen = now.Add(rl.Reset), true
 	case gen == hp.gen:
 		hp.remaining = min(hp.remaining, rl.Remaining)
 		if at := now.Add(rl.Reset); !hp.firstSeen || at.Before(hp.resetAt) {

@@ -372,3 +372,36 @@ func TestRateLimitedResendsAreBounded(t *testing.T) {
 		assert.Zero(t, time.Since(start))
 	})
 }
+
+// TestWindowPacerWithPartialAnnouncements: a remaining count with no reset
+// does not pace (the window is unknown), and a window with no announced
+// limit is learnt afresh from its first answer.
+func TestWindowPacerWithPartialAnnouncements(t *testing.T) {
+	var hp hostPacer
+	t0 := time.Unix(1000, 0)
+	_, gen := hp.reserve(t0)
+	hp.observe(t0, gen, &RateLimit{Remaining: 4999}, false)
+	for range 10 {
+		d, _ := hp.reserve(t0)
+		require.Zero(t, d, "no reset announced: no window to pace by")
+	}
+
+	hp = hostPacer{}
+	_, gen = hp.reserve(t0)
+	hp.observe(t0, gen, &RateLimit{Remaining: 1, Reset: time.Second}, false)
+	d, _ := hp.reserve(t0)
+	require.Zero(t, d)
+	hp.observe(t0, gen, &RateLimit{Remaining: 0, Reset: time.Second}, false)
+	d, _ = hp.reserve(t0)
+	require.Equal(t, time.Second, d, "spent")
+	next := t0.Add(time.Second)
+	d, gen = hp.reserve(next)
+	require.Zero(t, d, "the next window's probe")
+	hp.observe(next, gen, &RateLimit{Remaining: 5, Reset: time.Second}, false)
+	for range 5 {
+		d, _ = hp.reserve(next)
+		require.Zero(t, d, "its answer tells the window's size")
+	}
+	d, _ = hp.reserve(next)
+	assert.Equal(t, time.Second, d)
+}
