@@ -67,7 +67,7 @@ const (
 // 2^30 and durations to a day. It returns nil when h announces nothing. It is
 // safe for concurrent use.
 func ParseRateLimit(h http.Header, now time.Time) *RateLimit {
-	rl := &RateLimit{Remaining: -1}
+	rl := RateLimit{Remaining: -1} // on the stack: most answers announce nothing
 	switch {
 	case rl.parseIETF(h):
 		rl.Style = styleIETF
@@ -85,7 +85,8 @@ func ParseRateLimit(h http.Header, now time.Time) *RateLimit {
 	if rl.Style == "" {
 		return nil
 	}
-	return rl
+	out := rl
+	return &out
 }
 
 // announcedWait reads the wait an answer asks for: retry-after-ms,

@@ -405,3 +405,9 @@ func TestWindowPacerWithPartialAnnouncements(t *testing.T) {
 	d, _ = hp.reserve(next)
 	assert.Equal(t, time.Second, d)
 }
+
+func TestParseRateLimitOfAnAnswerAnnouncingNothingAllocatesNothing(t *testing.T) {
+	h := http.Header{"Content-Type": {"application/json"}, "Etag": {`"1"`}}
+	now := time.Now()
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = ParseRateLimit(h, now) }))
+}
