@@ -37,7 +37,8 @@ type Client struct {
 	conflictBudget   *Budget
 	transientBudget  *Budget
 	batches          coalescer
-	pace             pacer // the default conflict backoff
+	pace             pacer        // the default conflict backoff
+	limits           rateLimiting // per-host rate-limit pacing (ratelimit_send.go)
 }
 
 // Versioned is a document with the version the server holds it at, as

@@ -189,6 +189,9 @@ type ConflictError struct {
 	// Attempts is how many writes the operation made before this answer
 	// ended it; 0 when the error did not come from an operation's loop.
 	Attempts int
+	// RateLimit is the rate limit the answer announced (see
+	// [ParseRateLimit]), or nil.
+	RateLimit *RateLimit
 
 	hints         []string // extra codes a parser found, used to classify
 	create        bool     // the answer is to a create-if-absent
@@ -277,6 +280,9 @@ type StatusError struct {
 	RetryAfter time.Duration
 	Header     http.Header // the headers worth keeping, as in ConflictError
 	Body       []byte      // read up to the client's error-body limit
+	// RateLimit is the rate limit the answer announced (see
+	// [ParseRateLimit]), or nil.
+	RateLimit *RateLimit
 }
 
 // Error returns a one-line description such as
@@ -349,5 +355,6 @@ func newStatusError(resp *http.Response, s *errorSettings) *StatusError {
 		StatusCode: resp.StatusCode, Method: ce.Method, URL: ce.URL,
 		Code: ce.Code, Message: ce.Message, Fields: ce.Fields, Problem: ce.Problem,
 		RequestID: ce.RequestID, RetryAfter: ce.RetryAfter, Header: ce.Header, Body: ce.Body,
+		RateLimit: ce.RateLimit,
 	}
 }

@@ -46,6 +46,7 @@ func finish(resp *http.Response, e *ConflictError) {
 	if d, ok := retryAfter(resp.Header, time.Now); ok {
 		e.RetryAfter = d
 	}
+	e.RateLimit = ParseRateLimit(resp.Header, time.Now())
 	sanitize(e)
 }
 

@@ -109,6 +109,12 @@ type Retry struct {
 	Err error
 	// Status is the answer's status, or 0 for a transport error.
 	Status int
+	// RateLimited says the transient retry follows a rate-limited answer (a
+	// 429, or a 503 asking to wait): it spends no retry budget (see
+	// [WithRateLimitPacing]).
+	RateLimited bool
+	// RateLimit is the rate limit that answer announced, or nil.
+	RateLimit *RateLimit
 }
 
 // Outcome says how an operation ended, for [Result].

@@ -206,7 +206,7 @@ func TestTransientRetryHookReportsTheRealWait(t *testing.T) {
 		api := newFakeAPI(`{"name":"a","count":1}`)
 		api.then(reply(503, `down`, "Retry-After", "2"), reset, reply(429, `slow`))
 		var rec recorder
-		c := memClient(t, api, WithHooks(rec.hooks()),
+		c := memClient(t, api, WithHooks(rec.hooks()), WithRateLimitPacing(false),
 			WithTransientRetries(4, BackoffFunc(func(n int) time.Duration { return time.Duration(n) * 7 * time.Millisecond })))
 		start := time.Now()
 		_, err := Get[item](context.Background(), c, itemURL)
@@ -216,6 +216,7 @@ func TestTransientRetryHookReportsTheRealWait(t *testing.T) {
 		for i, want := range []time.Duration{2 * time.Second, 14 * time.Millisecond, 21 * time.Millisecond} {
 			r := rec.retries[i]
 			assert.Equal(t, "transient", r.Reason)
+			assert.Equal(t, i != 1, r.RateLimited, "the 503 with Retry-After and the 429 are rate limits")
 			assert.Equal(t, want, r.Wait, "retry %d", i)
 			assert.Equal(t, i+1, r.Resend)
 			assert.Zero(t, r.Attempt, "a transient retry is no write attempt")

@@ -610,3 +610,38 @@ func WithRedactedParams(names ...string) Option {
 		return nil
 	})
 }
+
+// WithRateLimitPacing turns per-host rate-limit pacing on (the default) or
+// off. On, the client keeps one view per host of the rate limit the host
+// announces (see [ParseRateLimit]), shared by every goroutine: once a
+// window's requests are spent, requests to that host wait for its reset
+// instead of collecting a 429; a host that announces nothing but answers
+// 429 is paced by an adaptive token bucket that starts at the rate the
+// host served over the last second and grows 2% a second while no 429
+// comes. A wait that would outlast the context's deadline or
+// [WithMaxRetryAfter] fails fast with an error matching [ErrRateLimited].
+// Off, only the resend of a rate-limited request waits (its Retry-After).
+func WithRateLimitPacing(on bool) Option {
+	return clientOption(func(c *Client) error {
+		c.limits.noPacing = !on
+		return nil
+	})
+}
+
+// WithAttemptTimeout bounds each send of a request, until its answer's
+// headers arrive, by d, apart from the call's context: a send that times
+// out fails with an error matching [ErrAttemptTimeout] and, like a
+// connection error, is resent when it cannot have been applied or is safe
+// to resend (a read, a conditional write, a write with an honoured
+// Idempotency-Key); otherwise the write's answer is lost and the
+// lost-answer rules apply (see [ErrAmbiguous]). 0, the default, means no
+// attempt timeout; d must not be negative.
+func WithAttemptTimeout(d time.Duration) Option {
+	return clientOption(func(c *Client) error {
+		if d < 0 {
+			return argError("WithAttemptTimeout", "negative duration")
+		}
+		c.limits.attemptTimeout = d
+		return nil
+	})
+}

@@ -147,7 +147,8 @@ type exchange struct {
 	// may have been applied: its method is idempotent, it is conditional,
 	// or it carries an Idempotency-Key the server is declared to honour.
 	safe      bool
-	retries   int  // transient retries made
+	retries   int  // transient retries made, rate-limited ones included
+	limited   int  // resends after a rate-limited answer
 	ambiguous bool // some send may have been applied without an answer seen
 	send      sendTrace
 	request   Request   // the request last sent, when hooks or logs watch
@@ -168,6 +169,7 @@ func exchangeFrom(ctx context.Context) *exchange {
 func (x *exchange) failed(resp *http.Response, err error) bool {
 	applied := false
 	switch {
+	case errors.Is(err, errUnsent):
 	case err != nil:
 		applied = x.send.mayHaveArrived(err)
 	case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout:
@@ -230,11 +232,11 @@ func transientStatus(code int) bool {
 // program (go-retryablehttp does on every give-up).
 func (c *Client) newTransport() *retryablehttp.Client {
 	hc := *c.hc
-	hc.Transport = keepIdle{c.hc.Transport}
+	hc.Transport = pacing{c, keepIdle{c.hc.Transport}}
 	hc.CheckRedirect = writesStay(c.hc.CheckRedirect)
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
-		RetryMax:     c.transientMax,
+		RetryMax:     c.transientMax + rateLimitResends, // checkRetry bounds each kind
 		CheckRetry:   c.checkRetry,
 		Backoff:      noWait, // checkRetry waits, so that hooks see the wait
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
@@ -299,7 +301,15 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if !transientFailure(ctx, resp, err) || (applied && !x.safe) || x.retries >= c.transientMax {
+	if errors.Is(err, errUnsent) {
+		return false, err
+	}
+	if resp != nil {
+		if rl := ParseRateLimit(resp.Header, time.Now()); rateLimited(resp.StatusCode, rl) {
+			return c.rateLimitRetry(ctx, x, resp, rl)
+		}
+	}
+	if !transientFailure(ctx, resp, err) || (applied && !x.safe) || x.retries-x.limited >= c.transientMax {
 		return false, nil
 	}
 	d, ok := c.transientDelay(ctx, resp, x.retries+1)

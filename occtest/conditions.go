@@ -3,6 +3,7 @@ package occtest
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // entityTag is one parsed entity tag of an If-Match or If-None-Match list.
@@ -73,24 +74,48 @@ func (s *Store) unmodifiedSinceHolds(value string, cur *resource) bool {
 	if err != nil || cur == nil {
 		return true
 	}
-	return !cur.modified.After(t)
+	return !cur.modified.Truncate(time.Second).After(t) // at HTTP dates' resolution
 }
 
 // checkWritePreconditions evaluates If-Match, If-Unmodified-Since and
 // If-None-Match for a write, in the order of RFC 9110, section 13.2.2, and
 // returns the failure answer, or nil if the write may proceed.
 func (s *Store) checkWritePreconditions(r *http.Request, path string, cur *resource) *response {
-	if values := r.Header.Values("If-Match"); len(values) > 0 {
-		if !s.ifMatchHolds(values, cur) {
-			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, path, cur, "If-Match does not match the current ETag of "+path)
-		}
-	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && s.cfg.lastModified {
-		if !s.unmodifiedSinceHolds(ius, cur) {
-			return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, path, cur, path+" has been modified since "+ius)
-		}
+	if failed := s.failedPrecondition(r, path, cur); failed != "" {
+		return s.preconditionFailed(s.cfg.preconditionStatus, codeVersionConflict, path, cur, failed)
 	}
 	if values := r.Header.Values("If-None-Match"); len(values) > 0 && !s.ifNoneMatchHolds(values, cur) {
 		return s.preconditionFailed(http.StatusPreconditionFailed, codeAlreadyExists, path, cur, "a resource already exists at "+path)
+	}
+	return nil
+}
+
+// failedPrecondition evaluates If-Match, else If-Unmodified-Since (with
+// Last-Modified on), against cur at path, and says what failed, or "".
+func (s *Store) failedPrecondition(r *http.Request, path string, cur *resource) string {
+	if values := r.Header.Values("If-Match"); len(values) > 0 {
+		if !s.ifMatchHolds(values, cur) {
+			return "If-Match does not match the current ETag of " + path
+		}
+	} else if ius := r.Header.Get("If-Unmodified-Since"); ius != "" && s.cfg.lastModified {
+		if !s.unmodifiedSinceHolds(ius, cur) {
+			return path + " has been modified since " + ius
+		}
+	}
+	return ""
+}
+
+// checkReadPreconditions evaluates the preconditions of a GET or HEAD of
+// cur in the order of RFC 9110, section 13.2.2: If-Match, else
+// If-Unmodified-Since (with Last-Modified on), failing with 412 (sections
+// 13.1.1 and 13.1.4); then If-None-Match, answering 304 when it fails for a
+// GET or HEAD (section 13.1.2). It returns nil when the read may proceed.
+func (s *Store) checkReadPreconditions(r *http.Request, cur *resource) *response {
+	if failed := s.failedPrecondition(r, r.URL.Path, cur); failed != "" {
+		return problemResponse(http.StatusPreconditionFailed, codeVersionConflict, failed)
+	}
+	if values := r.Header.Values("If-None-Match"); len(values) > 0 && !s.ifNoneMatchHolds(values, cur) {
+		return &response{status: http.StatusNotModified, header: s.validators(cur)}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest request body the store accepts; a larger one
@@ -13,8 +14,9 @@ const MaxBodyBytes = 1 << 20
 
 // ServeHTTP serves the store at the request's URL path:
 //
-//   - GET and HEAD read a resource (404 if absent; 304 when If-None-Match
-//     matches, compared weakly).
+//   - GET and HEAD read a resource (404 if absent; 412 when If-Match or
+//     If-Unmodified-Since fails; 304 when If-None-Match matches, compared
+//     weakly).
 //   - PUT replaces a resource (200) or creates it (201); If-None-Match: *
 //     makes it create-only (412 if the resource exists).
 //   - PATCH applies an application/merge-patch+json (RFC 7396) or an atomic
@@ -40,11 +42,15 @@ const MaxBodyBytes = 1 << 20
 // options), then the version field, uniqueness and transition rules, and
 // answer a success with the new document and its validators. Bodies must be
 // JSON objects (400) of at most [MaxBodyBytes] (413). Every request is
-// recorded first (see [Store.Requests]), then matched against the injected
-// faults (see [Fault]). ServeHTTP is safe for concurrent use.
+// recorded first (see [Store.Requests]); with [WithRateLimit], a request
+// past the window's limit is answered 429 then; the rest are matched
+// against the injected faults (see [Fault]). ServeHTTP is safe for concurrent use.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	id := s.record(r, body)
+	if s.rateLimit(w, r, id) {
+		return
+	}
 	f := s.takeFault(r, id)
 	s.answer(w, r, id, f, func() *response { return s.process(r, body, err) })
 }
@@ -67,10 +73,15 @@ func (s *Store) process(r *http.Request, body []byte, readErr error) *response {
 		}
 		return problemResponse(http.StatusBadRequest, codeBadRequest, "cannot read the request body")
 	}
-	switch r.Method {
+	switch r.Method { // bodies must be UTF-8 JSON (400), as RFC 8259 requires
 	case http.MethodGet, http.MethodHead:
 		return s.get(r)
 	case http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost:
+		if !utf8.Valid(body) {
+			// RFC 8259 section 8.1: JSON text exchanged between systems
+			// MUST be encoded using UTF-8.
+			return problemResponse(http.StatusBadRequest, codeBadRequest, "the request body is not valid UTF-8")
+		}
 		return s.idempotent(r, body)
 	}
 	resp := problemResponse(http.StatusMethodNotAllowed, codeMethod, r.Method+" is not supported")
@@ -92,7 +103,7 @@ func (s *Store) write(r *http.Request, body []byte) *response {
 	return s.delete(r)
 }
 
-// get answers GET and HEAD, with 304 when If-None-Match matches.
+// get answers GET and HEAD, honouring their preconditions.
 func (s *Store) get(r *http.Request) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -100,8 +111,8 @@ func (s *Store) get(r *http.Request) *response {
 	if cur == nil {
 		return notFound(r.URL.Path)
 	}
-	if values := r.Header.Values("If-None-Match"); len(values) > 0 && !s.ifNoneMatchHolds(values, cur) {
-		return &response{status: http.StatusNotModified, header: s.validators(cur)}
+	if resp := s.checkReadPreconditions(r, cur); resp != nil {
+		return resp
 	}
 	return s.docResponse(http.StatusOK, cur)
 }

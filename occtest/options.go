@@ -44,7 +44,9 @@ type config struct {
 	transitions        []transitionRule
 
 	ignoreIdempotencyKeys bool
-	requestLog            int // requests kept for Store.Requests
+	requestLog            int              // requests kept for Store.Requests
+	rateLimit             *rateLimitConfig // WithRateLimit; nil for none
+	secondClock           bool             // WithSecondClock
 }
 
 // transitionRule restricts how the value at pointer may change.
@@ -107,6 +109,23 @@ func WithWeakIfMatch(on bool) Option {
 func WithLastModified(on bool) Option {
 	return optionFunc(func(c *config) error {
 		c.lastModified = on
+		return nil
+	})
+}
+
+// WithSecondClock makes the store's Last-Modified behave as real servers'
+// do when on is true: a write is stamped with the real clock (time.Now, so
+// testing/synctest's fake clock in a bubble) instead of the logical clock
+// that moves a second per write, Last-Modified and If-Unmodified-Since
+// compare at the one-second resolution of HTTP dates (as net/http's
+// ServeContent does), so that writes within one second share a
+// Last-Modified, and every answer carrying Last-Modified carries the Date
+// it was sent at, by which RFC 9110 section 8.8.2.2 tells a weak
+// Last-Modified (one less than a second before Date) from a strong one. It
+// is off by default and has no effect without [WithLastModified].
+func WithSecondClock(on bool) Option {
+	return optionFunc(func(c *config) error {
+		c.secondClock = on
 		return nil
 	})
 }

@@ -98,9 +98,9 @@ func applyPatch(pd *patchDoc, doc []byte) (map[string]any, *response) {
 	var out []byte
 	var err error
 	if pd.jsonPatch {
-		out, err = pd.ops.ApplyWithOptions(doc, patchOptions())
+		out, err = applyJSONPatch(pd.ops, doc)
 	} else {
-		out, err = jsonpatch.MergePatch(doc, pd.raw)
+		out, err = applyMergePatch(doc, pd.merge)
 	}
 	if errors.Is(err, jsonpatch.ErrTestFailed) {
 		return nil, problemResponse(http.StatusConflict, codeVersionConflict,

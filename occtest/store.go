@@ -39,6 +39,7 @@ type Store struct {
 	requests  []Request // the most recent, up to cfg.requestLog
 	dropped   int       // requests that left the log
 	writes    int
+	limiter   rateLimiter
 }
 
 // resource is one stored document with its version metadata.
@@ -160,7 +161,7 @@ func (s *Store) commit(path string, obj map[string]any) (*resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.clock = s.clock.Add(time.Second)
+	s.tick()
 	r := &resource{doc: obj, raw: raw, version: version, modified: s.clock}
 	s.res[path] = r
 	delete(s.gone, path)
@@ -172,6 +173,16 @@ func (s *Store) commit(path string, obj map[string]any) (*resource, error) {
 func (s *Store) remove(path string) {
 	s.gone[path] = s.res[path].version
 	delete(s.res, path)
+	s.tick()
+}
+
+// tick moves the store's clock for a write: to now with WithSecondClock,
+// else a second on; s.mu must be held.
+func (s *Store) tick() {
+	if s.cfg.secondClock {
+		s.clock = time.Now()
+		return
+	}
 	s.clock = s.clock.Add(time.Second)
 }
 
@@ -204,6 +215,9 @@ func (s *Store) validators(r *resource) http.Header {
 	}
 	if s.cfg.lastModified {
 		h.Set("Last-Modified", r.modified.UTC().Format(http.TimeFormat))
+		if s.cfg.secondClock {
+			h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+		}
 	}
 	return h
 }
