@@ -235,6 +235,9 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 		raw = body
 	}
 	x := &exchange{write: isWrite(method)}
+	if s.origin != "" && url != s.origin && !sameOrigin(s.origin, url) {
+		return nil, x, c.errs.otherOrigin(s.origin, url, false, nil)
+	}
 	req, err := retryablehttp.NewRequestWithContext(x.watch(ctx), method, url, raw)
 	if err != nil {
 		return nil, x, fmt.Errorf("occ: building request: %w", err)

@@ -232,12 +232,17 @@ var secretParams = map[string]bool{
 
 // secretSuffixes mark a normalised name as secret by its end: client_secret,
 // db_password, x-api-key, X-Amz-Signature, X-Goog-Credential,
-// X-Amz-Security-Token, refresh_token, private_key.
+// X-Amz-Security-Token, refresh_token, private_key, GitLab's private_token,
+// Azure API Management's subscription-key (Ocp-Apim-Subscription-Key),
+// OAuth 1's oauth_consumer_key, oauth_token and oauth_signature, Azure
+// Storage's AccountKey.
 var secretSuffixes = []string{
 	"secret", "password", "passwd", "apikey", "signature", "credential",
 	"credentials", "accesstoken", "refreshtoken", "idtoken", "authtoken",
 	"apitoken", "sessiontoken", "securitytoken", "oauthtoken", "bearertoken",
 	"csrftoken", "xsrftoken", "privatekey", "secretkey", "sessionid",
+	"privatetoken", "subscriptionkey", "consumerkey", "accountkey",
+	"masterkey", "sastoken", "signingkey", "webhooksecret",
 }
 
 // normalizeParam folds a parameter name for matching: lower case, without

@@ -292,7 +292,9 @@ func mergePlan(base *doc, mine []byte, m Merger) planner {
 // [KindDuplicate], or, with [WithAdoptExisting], is read and returned
 // instead. A busy answer (for example the same Idempotency-Key still being
 // processed) is resent unchanged after a wait. The result's URL is the
-// answer's Location when it gave one.
+// answer's Location when it gave one. occ follows a Location only on url's
+// origin (scheme, host and port): one elsewhere is never read, and ends the
+// call in an [*OriginError] ([ErrOtherOrigin]), Landed for a 2xx answer.
 func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...CallOption) (Versioned[T], error) {
 	return operation(ctx, c, "Create", url, opts, func(ctx context.Context, s *settings) (Versioned[T], error) {
 		body, err := json.Marshal(v)
@@ -362,6 +364,9 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 // one sent, at the answer's Location.
 func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
 	loc, err := resp.Location()
+	if err == nil && !sameOrigin(url, loc.String()) {
+		return nil, c.refuseLocation(resp, url, loc.String())
+	}
 	if err == nil {
 		url = loc.String()
 	}
@@ -380,7 +385,9 @@ func (c *Client) created(ctx context.Context, url string, resp *http.Response, s
 // sent, nothing is left to write and the create's outcome stands; else occ
 // cannot tell its own create from another's, and says so.
 func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictError, s *settings) (*doc, error) {
-	if loc := ce.Header.Get("Location"); loc != "" {
+	if loc := ce.Header.Get("Location"); loc != "" && !sameOrigin(url, loc) {
+		return nil, w.fail(c.errs.otherOrigin(url, loc, false, ce), ce.Attempts, nil)
+	} else if loc != "" {
 		url = resolveURL(url, loc)
 	} else if s.createMethod != http.MethodPut {
 		return nil, w.fail(ce, ce.Attempts, nil)

@@ -81,6 +81,7 @@ type settings struct {
 	dialect        *Dialect  // nil: plain JSON documents
 	opaque         bool      // documents are bytes (ModifyBytes)
 	createType     string    // Content-Type of a create; "" for JSON
+	origin         string    // the caller's URL: every request of the call stays on its origin
 }
 
 // defaultSettings are the settings of a client made with no options.
@@ -96,6 +97,13 @@ func defaultSettings() settings {
 // timeouts, cookie jar and redirect policy. The client is copied, never
 // modified. The default is a new [http.Client] with its own pooled transport;
 // [http.DefaultClient] and [http.DefaultTransport] are never used.
+//
+// Redirects: a write never follows one, and no request follows one from
+// https to http. A read follows redirects on its URL's origin (scheme, host
+// and port), at most 10; one to another origin comes back as a
+// [*StatusError] unless hc's CheckRedirect lets it through, and then it
+// carries none of the request's headers but Accept, content negotiation
+// and occ's preconditions: no [WithHeader] value, no credential.
 func WithHTTPClient(hc *http.Client) Option {
 	return clientOption(func(c *Client) error {
 		if hc == nil {
@@ -520,7 +528,13 @@ func notTokenRune(r rune) bool {
 // credentials of presigned URLs (sig, Signature, X-Amz-Signature,
 // X-Amz-Credential, X-Goog-Signature, X-Goog-Credential, AWSAccessKeyId,
 // credential(s)), and sessions (auth, authorization, session, session_id,
-// sessionid, PHPSESSID, SAMLResponse). Azure SAS's sv, se, sp, sr and st are
+// sessionid, PHPSESSID, SAMLResponse), and the names of common APIs:
+// GitLab's private_token, Azure API Management's subscription-key, OAuth 1's
+// oauth_consumer_key, oauth_token and oauth_signature, AWS's
+// X-Amz-Security-Token, X-Amz-Signature and X-Amz-Credential, Google's key,
+// Slack's and Twilio's token and AuthToken, Stripe's client_secret, and any
+// name ending in consumer_key, account_key, master_key, sas_token or
+// signing_key. The full list is in SECURITY.md. Azure SAS's sv, se, sp, sr and st are
 // not secret and stay; its sig is redacted. Names that merely contain such a
 // word (author, assignee, zipcode, sort_key, keyword, pageToken) stay
 // readable.

@@ -231,7 +231,7 @@ func transientStatus(code int) bool {
 func (c *Client) newTransport() *retryablehttp.Client {
 	hc := *c.hc
 	hc.Transport = keepIdle{c.hc.Transport}
-	hc.CheckRedirect = writesStay(c.hc.CheckRedirect)
+	hc.CheckRedirect = writesStay(readRedirects(c.hc.CheckRedirect))
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
 		RetryMax:     c.transientMax,

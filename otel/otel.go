@@ -169,6 +169,9 @@ func (t *telemetry) response(ctx context.Context, r occ.Response) {
 	if span == nil {
 		return
 	}
+	if r.URL != "" {
+		span.SetAttributes(urlAttrs(r.URL)...) // the final URL, after redirects
+	}
 	switch {
 	case r.Err != nil:
 		span.RecordError(r.Err)
