@@ -148,7 +148,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("occ: buffering request body: %w", err)
 	}
-	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured)}
+	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured), req: req}
 	resp, err := c.roundTrip(rreq.WithContext(x.watch(req.Context())), x)
 	if err != nil {
 		return nil, err
@@ -178,25 +178,61 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, wrap(c.redactError(err), newStatusError(resp, &c.errs))
+		return nil, wrap(c.redactError(err, x), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))
+		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err, x))
 	}
 	return resp, nil
 }
 
 // redactError redacts, by the client's list, the URL that net/http puts in
-// its *url.Error, so that no secret query value leaves in an error's text.
-func (c *Client) redactError(err error) error {
+// its *url.Error, so that no secret query value leaves in an error's text,
+// and scrubs from the error it wraps the secrets x's request carried (see
+// sentSecrets): a transport error may quote what the server sent, such as
+// a malformed header line echoing a credential.
+func (c *Client) redactError(err error, x *exchange) error {
 	if err == nil {
 		return nil
 	}
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = c.errs.redactURLText(ue.URL)
+	if !errors.As(err, &ue) {
+		return err
+	}
+	ue.URL = c.errs.redactURLText(ue.URL)
+	if x == nil || x.req == nil || ue.Err == nil {
+		return err
+	}
+	if _, done := ue.Err.(*scrubbedError); done {
+		return err
+	}
+	msg := ue.Err.Error()
+	if clean := scrub(msg, sentSecrets(x.req, c.errs.redact)); clean != msg {
+		ue.Err = &scrubbedError{msg: clean, err: ue.Err}
 	}
 	return err
+}
+
+// scrubbedError is a transport error whose text had secrets scrubbed. It
+// unwraps to the original, and keeps its Timeout and Temporary.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// Timeout reports whether the original error is a timeout.
+func (e *scrubbedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// Temporary reports whether the original error is temporary.
+func (e *scrubbedError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.err, &t) && t.Temporary()
 }
 
 // isWrite reports whether a method changes the resource.
@@ -260,7 +296,7 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	if !s.opaque {
 		req.Header["Accept"] = []string{"application/json"}
 	}
-	x.safe = safeToResend(method, req.Header, s.keysHonoured)
+	x.safe, x.req = safeToResend(method, req.Header, s.keysHonoured), req.Request
 	resp, err := c.roundTrip(req, x)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })
 	return resp, x, err

@@ -150,8 +150,9 @@ type exchange struct {
 	retries   int  // transient retries made
 	ambiguous bool // some send may have been applied without an answer seen
 	send      sendTrace
-	request   Request   // the request last sent, when hooks or logs watch
-	sent      time.Time // when it was sent, likewise
+	request   Request       // the request last sent, when hooks or logs watch
+	sent      time.Time     // when it was sent, likewise
+	req       *http.Request // the request as occ built it, for the secrets it carries (see sentSecrets)
 }
 
 type exchangeKey struct{}
@@ -287,7 +288,7 @@ func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
 // reports the answer, and waits before a retry.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	x := exchangeFrom(ctx)
-	err = c.redactError(err) // before any hook or log sees it
+	err = c.redactError(err, x) // before any hook or log sees it
 	c.onResponse(ctx, x, resp, err)
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands
