@@ -108,6 +108,13 @@ func New(opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// RedactURL returns raw as occ shows a URL in its errors: without user
+// info or fragment, the values of secret query parameters (the default
+// list and the client's [WithRedactedParams]) replaced by REDACTED. Text
+// that does not parse as a URL is redacted as well as it can be. Use it to
+// log a URL the way occ does.
+func (c *Client) RedactURL(raw string) string { return c.errs.redactURLText(raw) }
+
 // callSettings returns the client's defaults changed by opts, with a fresh
 // record of stats.
 func (c *Client) callSettings(opts []CallOption) (*settings, error) {
