@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -74,9 +75,12 @@ const (
 // one URL coalesced (see [WithCoalescing]), transient backoff from 200 ms
 // to 10 s (full jitter), 4 transient retries, Retry-After honoured up to a
 // minute, retry budgets of 100 tokens earning 0.2 a call, documents up to
-// 32 MiB, three-way merge for [Put], and no logging. It returns an error matching [ErrInvalidArgument] when an
-// option is invalid, a [ThreeWay] merger built with an invalid option
-// included.
+// 32 MiB, three-way merge for [Put], no logging, and a pooled transport of
+// its own that gives up on a connection not made in 30 s, a TLS handshake
+// not done in 10 s and response headers not begun in a minute (see
+// [WithHTTPClient] to choose others); the context bounds the rest. It
+// returns an error matching [ErrInvalidArgument] when an option is
+// invalid, a [ThreeWay] merger built with an invalid option included.
 func New(opts ...Option) (*Client, error) {
 	conflictBudget, _ := NewBudget(100, 0.2)
 	transientBudget, _ := NewBudget(100, 0.2)
@@ -99,7 +103,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if c.hc == nil {
-		c.hc = cleanhttp.DefaultPooledClient()
+		c.hc = defaultHTTPClient()
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -114,6 +118,27 @@ func New(opts ...Option) (*Client, error) {
 // that does not parse as a URL is redacted as well as it can be. Use it to
 // log a URL the way occ does.
 func (c *Client) RedactURL(raw string) string { return c.errs.redactURLText(raw) }
+
+// Timeouts of the transport of a client made without [WithHTTPClient].
+const (
+	defaultDialTimeout           = 30 * time.Second
+	defaultTLSHandshakeTimeout   = 10 * time.Second
+	defaultResponseHeaderTimeout = time.Minute
+)
+
+// defaultHTTPClient returns the client of a Client made without
+// [WithHTTPClient]: a pooled transport of its own (never
+// http.DefaultTransport) that gives up on a connection not made in 30 s, a
+// TLS handshake not done in 10 s, and response headers not begun in a
+// minute, so that a server that accepts and never answers cannot hold a
+// call forever when its context has no deadline.
+func defaultHTTPClient() *http.Client {
+	tr := cleanhttp.DefaultPooledTransport()
+	tr.DialContext = (&net.Dialer{Timeout: defaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = defaultTLSHandshakeTimeout
+	tr.ResponseHeaderTimeout = defaultResponseHeaderTimeout
+	return &http.Client{Transport: tr}
+}
 
 // callSettings returns the client's defaults changed by opts, with a fresh
 // record of stats.
