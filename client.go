@@ -239,7 +239,7 @@ func (c *Client) redactError(err error, x *exchange) error {
 		return err
 	}
 	msg := ue.Err.Error()
-	if clean := scrub(msg, sentSecrets(x.req, c.errs.redact)); clean != msg {
+	if clean := scrub(msg, sentSecrets(x.req, c.errs.redact), false); clean != msg {
 		ue.Err = &scrubbedError{msg: clean, err: ue.Err}
 	}
 	return err

@@ -418,14 +418,16 @@ func secretPieces(v string, add func(string)) {
 }
 
 // scrub returns s with every secret replaced by REDACTED, and, in a text
-// cut short (ending in "…", see cleanText), a tail that begins a secret.
-func scrub(s string, secrets []string) string {
+// that may have been cut short (ending in "…", see cleanText, or read from
+// a body cut at the client's limit: cut), a tail that begins a secret.
+func scrub(s string, secrets []string, cut bool) string {
 	for _, sec := range secrets {
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, redacted)
 		}
 	}
-	body, cut := strings.CutSuffix(s, "…")
+	body, ellipsis := strings.CutSuffix(s, "…")
+	cut = cut || ellipsis
 	for _, sec := range secrets {
 		if !cut {
 			break
@@ -459,15 +461,16 @@ func scrubSecrets(e *ConflictError, req *http.Request, extra []string) {
 	if len(secrets) == 0 {
 		return
 	}
+	cut := e.BodyTruncated
 	for _, p := range []*string{&e.Code, &e.Message, &e.Suggestion, &e.CurrentVersion, &e.DocumentationURL, &e.RequestID} {
-		*p = scrub(*p, secrets)
+		*p = scrub(*p, secrets, cut)
 	}
 	for i := range e.Fields {
-		e.Fields[i] = scrub(e.Fields[i], secrets)
+		e.Fields[i] = scrub(e.Fields[i], secrets, cut)
 	}
 	if p := e.Problem; p != nil {
 		for _, f := range []*string{&p.Type, &p.Title, &p.Detail, &p.Instance} {
-			*f = scrub(*f, secrets)
+			*f = scrub(*f, secrets, cut)
 		}
 		for k, v := range p.Extensions {
 			p.Extensions[k] = scrubBytes(v, secrets, false)
@@ -477,7 +480,7 @@ func scrubSecrets(e *ConflictError, req *http.Request, extra []string) {
 	for k, vs := range e.Header {
 		if k != "Location" && k != "Content-Location" {
 			for i := range vs {
-				vs[i] = scrub(vs[i], secrets)
+				vs[i] = scrub(vs[i], secrets, false)
 			}
 		}
 	}

@@ -102,7 +102,9 @@ func (s *surfaces) hooks() occ.Hooks {
 		OnStart:    func(ctx context.Context, op occ.Operation) context.Context { s.add("%+v", op); return ctx },
 		OnRequest:  func(_ context.Context, r occ.Request) { s.add("%+v", r) },
 		OnResponse: func(_ context.Context, r occ.Response) { s.add("%+v", r) },
-		OnConflict: func(_ context.Context, ce *occ.ConflictError) { s.add("%+v %s", ce, mustJSON(ce)) },
+		OnConflict: func(_ context.Context, ce *occ.ConflictError) {
+			s.add("%+v %s %s", ce, mustJSON(ce), ce.LogValue().String())
+		},
 		OnRetry:    func(_ context.Context, r occ.Retry) { s.add("%+v", r) },
 		OnEnd:      func(_ context.Context, r occ.Result) { s.add("%+v %s", r, mustJSON(r.Err)) },
 	}
