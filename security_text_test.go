@@ -105,8 +105,8 @@ func (s *surfaces) hooks() occ.Hooks {
 		OnConflict: func(_ context.Context, ce *occ.ConflictError) {
 			s.add("%+v %s %s", ce, mustJSON(ce), ce.LogValue().String())
 		},
-		OnRetry:    func(_ context.Context, r occ.Retry) { s.add("%+v", r) },
-		OnEnd:      func(_ context.Context, r occ.Result) { s.add("%+v %s", r, mustJSON(r.Err)) },
+		OnRetry: func(_ context.Context, r occ.Retry) { s.add("%+v", r) },
+		OnEnd:   func(_ context.Context, r occ.Result) { s.add("%+v %s", r, mustJSON(r.Err)) },
 	}
 }
 
