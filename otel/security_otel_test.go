@@ -24,11 +24,11 @@ const marker = "s3cr3t"
 func spanTexts(s sdktrace.ReadOnlySpan) []string {
 	out := []string{s.Name(), s.Status().Description}
 	for _, kv := range s.Attributes() {
-		out = append(out, kv.Value.Emit())
+		out = append(out, kv.Value.String())
 	}
 	for _, e := range s.Events() {
 		for _, kv := range e.Attributes {
-			out = append(out, kv.Value.Emit())
+			out = append(out, kv.Value.String())
 		}
 	}
 	return out
