@@ -380,7 +380,7 @@ func sentSecrets(req *http.Request, extra []string) []string {
 			}
 		}
 	}
-	if u := req.URL; u != nil {
+	if u := req.URL; u != nil && (u.RawQuery != "" || u.User != nil) {
 		q, _ := url.ParseQuery(u.RawQuery)
 		for k, vs := range q {
 			if isSecretName(k, extra) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/occ-go/occ"
 	"github.com/stretchr/testify/assert"
@@ -197,4 +198,24 @@ func TestSecurityOriginErrorText(t *testing.T) {
 	assert.NotContains(t, string(b), secretMarker)
 	var oe *occ.OriginError
 	require.True(t, errors.As(err, &oe))
+}
+
+// TestSecurityRefreshRedirectNotFollowed: the read after a conflict does
+// not follow a redirect to another host: the other host's document never
+// becomes the base of a write, and gets no request.
+func TestSecurityRefreshRedirectNotFollowed(t *testing.T) {
+	evil, got := thief(t)
+	s := script(doc200, sAnswer(http.StatusPreconditionFailed, `{"message":"stale"}`),
+		func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusFound) })
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := secretClient(t, nil, occ.WithMaxAttempts(12), occ.WithBackoff(occ.BackoffFunc(func(int) time.Duration { return 0 })))
+	_, err := occ.Modify(context.Background(), c, srv.URL+"/items/1", func(v *secCounter) error { v.Count++; return nil })
+	var se *occ.StatusError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, http.StatusFound, se.StatusCode)
+	assert.Zero(t, got.count())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	assert.Len(t, s.got, 3, "read, write, refresh: no write on another host's document")
 }
