@@ -206,7 +206,9 @@ func TestSecurityOriginErrorText(t *testing.T) {
 func TestSecurityRefreshRedirectNotFollowed(t *testing.T) {
 	evil, got := thief(t)
 	s := script(doc200, sAnswer(http.StatusPreconditionFailed, `{"message":"stale"}`),
-		func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusFound) })
+		func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusFound)
+		})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	c := secretClient(t, nil, occ.WithMaxAttempts(12), occ.WithBackoff(occ.BackoffFunc(func(int) time.Duration { return 0 })))
