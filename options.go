@@ -353,7 +353,10 @@ func WithAdoptExisting(on bool) CallOption {
 }
 
 // WithHeader adds a header to every request a call sends, such as a tenant
-// id. Precondition, content and idempotency headers are occ's and win.
+// id or a credential. Precondition, content and idempotency headers are
+// occ's and win. The value is treated as secret: it never follows a read's
+// redirect to another origin (see [WithHTTPClient]), and it is scrubbed
+// from every text of the server's that occ repeats (see [ConflictError]).
 func WithHeader(key, value string) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if err := checkHeader(key, value); err != nil {
