@@ -221,3 +221,20 @@ func TestSecurityRefreshRedirectNotFollowed(t *testing.T) {
 	defer s.mu.Unlock()
 	assert.Len(t, s.got, 3, "read, write, refresh: no write on another host's document")
 }
+
+// TestSecurityDialectCannotSendElsewhere: a write a Dialect's Encode moved
+// to another origin is refused before it is sent.
+func TestSecurityDialectCannotSendElsewhere(t *testing.T) {
+	evil, got := thief(t)
+	srv := httptest.NewServer(script(doc200))
+	defer srv.Close()
+	c := secretClient(t, nil)
+	d := occ.Dialect{Encode: func(w *occ.WriteRequest) error {
+		w.URL = evil.URL + "/items/1"
+		w.Header.Set("If-Match", w.Version)
+		return nil
+	}}
+	_, err := occ.Modify(context.Background(), c, srv.URL+"/items/1", func(v *secCounter) error { v.Count++; return nil }, occ.WithDialect(d))
+	require.ErrorIs(t, err, occ.ErrOtherOrigin)
+	assert.Zero(t, got.count())
+}
