@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -95,4 +96,41 @@ func TestSecurityServeLogsPathsEscaped(t *testing.T) {
 	for _, line := range lines {
 		assert.False(t, strings.ContainsFunc(line, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }), line)
 	}
+}
+
+// TestSecurityProbeKeepsTokenHome: a probe whose scratch create is answered
+// with a Location on another host sends its -header token nowhere else.
+func TestSecurityProbeKeepsTokenHome(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Skipf("127.0.0.2 is not available here: %v", err)
+	}
+	var mu sync.Mutex
+	stolen := 0
+	evil := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		stolen++
+		mu.Unlock()
+	}))
+	evil.Listener.Close()
+	evil.Listener = ln
+	evil.Start()
+	defer evil.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Location", evil.URL+"/steal")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	code, stdout, stderr := runArgs(t, "probe", "-header", "Authorization: Bearer "+cmdMarker, srv.URL+"/scratch")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, stderr, "another origin")
+	assertSafeOutput(t, stdout+stderr)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Zero(t, stolen)
 }
