@@ -125,7 +125,8 @@ func (k Kind) Err() error {
 // characters, cut to a bounded length. The value of every header and secret
 // query parameter the request carried (but the plain headers: Accept,
 // Content-Type, preconditions, Idempotency-Key...) is replaced by REDACTED
-// in the text fields, Body and Header (but Location and Content-Location),
+// in the text fields, Body and Header (but the ETag, Last-Modified,
+// Retry-After, Date, Location and Content-Location occ acts on),
 // so that a server that repeats a credential cannot put it in a log. JSON
 // encoding gives the safe fields only. The Error text is not contractual; match with [errors.Is] (against
 // [ErrConflict], the status sentinels and the kind sentinels) and

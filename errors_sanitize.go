@@ -451,11 +451,19 @@ func secretTail(s, secret string) int {
 	return 0
 }
 
+// usedHeaders are the kept headers occ acts on (see keptHeaders), kept
+// whole: validators, waits, and the Location and Content-Location occ may
+// follow on the caller's origin (never shown but redacted, see
+// redactURLText).
+var usedHeaders = map[string]bool{
+	"Etag": true, "Last-Modified": true, "Retry-After": true, "Date": true,
+	"Location": true, "Content-Location": true,
+}
+
 // scrubSecrets removes the secrets req carried from every text of e the
-// server wrote, its body and kept headers included; Location and
-// Content-Location, which occ may follow on the caller's origin, are kept
-// whole (they are never shown but redacted, see redactURLText), and
-// Current, the resource's document, is data, not text.
+// server wrote, its body and the kept headers occ does not act on (see
+// usedHeaders) included; Current, the resource's document, is data, not
+// text.
 func scrubSecrets(e *ConflictError, req *http.Request, extra []string) {
 	secrets := sentSecrets(req, extra)
 	if len(secrets) == 0 {
@@ -478,7 +486,7 @@ func scrubSecrets(e *ConflictError, req *http.Request, extra []string) {
 	}
 	e.Body = scrubBytes(e.Body, secrets, e.BodyTruncated)
 	for k, vs := range e.Header {
-		if k != "Location" && k != "Content-Location" {
+		if !usedHeaders[k] {
 			for i := range vs {
 				vs[i] = scrub(vs[i], secrets, false)
 			}

@@ -204,8 +204,8 @@ func errorsAs(err error, ce **occ.ConflictError, se **occ.StatusError) bool {
 }
 
 // assertNoSecretIn asserts that the body and the kept headers (but
-// Location, kept whole for occ to follow) of whichever error is set hold
-// no secret.
+// Location and ETag, kept whole for occ to act on) of whichever error is
+// set hold no secret.
 func assertNoSecretIn(t *testing.T, ce *occ.ConflictError, se *occ.StatusError) {
 	t.Helper()
 	body, header := []byte(nil), http.Header(nil)
@@ -216,7 +216,7 @@ func assertNoSecretIn(t *testing.T, ce *occ.ConflictError, se *occ.StatusError) 
 	}
 	assert.NotContains(t, string(body), secretMarker)
 	for k, vs := range header {
-		if k != "Location" {
+		if k != "Location" && k != "Etag" {
 			assert.NotContains(t, strings.Join(vs, " "), secretMarker, k)
 		}
 	}
@@ -305,4 +305,23 @@ func TestSecurityTransportErrorScrubbed(t *testing.T) {
 	got.check(t)
 	var ne interface{ Timeout() bool }
 	assert.True(t, errors.As(err, &ne), "the transport error stays reachable")
+}
+
+// TestSecurityScrubKeepsHeadersOccActsOn: a validator that happens to equal
+// a header value sent stays whole in Header, where occ reads it to refresh
+// and wait; only texts lose it.
+func TestSecurityScrubKeepsHeadersOccActsOn(t *testing.T) {
+	req, err := http.NewRequest(http.MethodPut, "https://api.example.com/x", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Tenant", "4711")
+	resp := &http.Response{StatusCode: 412, Request: req, Body: http.NoBody, Header: http.Header{
+		"Etag": {`"4711"`}, "Retry-After": {"4711"}, "X-Request-Id": {"req-4711"}, "Location": {"/x?t=4711"},
+	}}
+	ce := occ.ParseConflict(resp)
+	require.NotNil(t, ce)
+	assert.Equal(t, `"4711"`, ce.Header.Get("Etag"))
+	assert.Equal(t, "4711", ce.Header.Get("Retry-After"))
+	assert.Equal(t, "/x?t=4711", ce.Header.Get("Location"))
+	assert.Equal(t, "req-REDACTED", ce.Header.Get("X-Request-Id"))
+	assert.Equal(t, "req-REDACTED", ce.RequestID)
 }
