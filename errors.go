@@ -339,6 +339,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 	ce := readConflict(resp, s)
 	ce.create, ce.createKnown = s.isCreate(resp), true
 	ce.Kind = s.classify(resp, ce)
+	scrubSecrets(ce, resp.Request, s.redactNames()) // once classified: a scrubbed word cannot change the kind
 	return ce
 }
 
@@ -346,6 +347,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 // reading, draining and closing the body the same bounded way.
 func newStatusError(resp *http.Response, s *errorSettings) *StatusError {
 	ce := readConflict(resp, s)
+	scrubSecrets(ce, resp.Request, s.redactNames())
 	return &StatusError{
 		StatusCode: resp.StatusCode, Method: ce.Method, URL: ce.URL,
 		Code: ce.Code, Message: ce.Message, Fields: ce.Fields, Problem: ce.Problem,

@@ -169,7 +169,6 @@ func readConflict(resp *http.Response, s *errorSettings) *ConflictError {
 	}
 	s.parse(resp, body, e)
 	finish(resp, e)
-	scrubSecrets(e, resp.Request, s.redactNames())
 	return e
 }
 

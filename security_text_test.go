@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -324,4 +325,19 @@ func TestSecurityScrubKeepsHeadersOccActsOn(t *testing.T) {
 	assert.Equal(t, "/x?t=4711", ce.Header.Get("Location"))
 	assert.Equal(t, "req-REDACTED", ce.Header.Get("X-Request-Id"))
 	assert.Equal(t, "req-REDACTED", ce.RequestID)
+}
+
+// TestSecurityScrubDoesNotChangeTheKind: a header value that is also a
+// word of the server's message is scrubbed from the text only after the
+// conflict is classified.
+func TestSecurityScrubDoesNotChangeTheKind(t *testing.T) {
+	req, err := http.NewRequest(http.MethodPut, "https://api.example.com/x", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Mode", "already exists")
+	resp := &http.Response{StatusCode: 409, Request: req, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"message":"document already exists"}`))}
+	ce := occ.ParseConflict(resp)
+	require.NotNil(t, ce)
+	assert.Equal(t, occ.KindDuplicate, ce.Kind)
+	assert.Equal(t, "document REDACTED", ce.Message)
 }
