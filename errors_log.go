@@ -134,7 +134,39 @@ func (e *MergeConflictError) MarshalJSON() ([]byte, error) {
 	}{len(e.Conflicts), e.shownPaths()})
 }
 
+// MarshalJSON encodes the error as its key, attempts and version, and the
+// text of the error that ended the operation as Cause; never the document
+// read after the write (Current).
+func (e *AmbiguousError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Key      string
+		Attempts int
+		Version  string `json:",omitempty"`
+		Cause    string `json:",omitempty"`
+	}{e.Key, e.Attempts, cleanText(e.Version, maxShort), causeText(e.Err)})
+}
+
+// MarshalJSON encodes the error as its redacted URLs, whether the write
+// landed, and the text of the conflict that named Target as Cause.
+func (e *OriginError) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		URL, Target string
+		Landed      bool
+		Cause       string `json:",omitempty"`
+	}{cleanText(e.URL, maxShort), cleanText(e.Target, maxShort), e.Landed, causeText(e.Err)})
+}
+
+// causeText is err's text, or "" for nil.
+func causeText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
 var (
+	_ json.Marshaler = (*AmbiguousError)(nil)
+	_ json.Marshaler = (*OriginError)(nil)
 	_ json.Marshaler = (*ConflictError)(nil)
 	_ json.Marshaler = (*StatusError)(nil)
 	_ json.Marshaler = (*MergeConflictError)(nil)

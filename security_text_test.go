@@ -240,6 +240,11 @@ func TestSecurityErrorJSONCarriesSafeFieldsOnly(t *testing.T) {
 	assert.Len(t, back, 5, "status, kind, code, message and URL only")
 	se := &occ.StatusError{StatusCode: 500, Body: []byte(secretMarker), Header: http.Header{"Location": {secretMarker}}}
 	assert.NotContains(t, mustJSON(se), secretMarker)
+	ae := &occ.AmbiguousError{Key: "k", Attempts: 1, Current: json.RawMessage(`{"k":"` + secretMarker + `"}`), Err: ce}
+	assert.NotContains(t, mustJSON(ae), secretMarker)
+	assert.Contains(t, mustJSON(ae), `"Cause":"occ: `)
+	oe := &occ.OriginError{URL: "https://h/x", Target: "https://e/?sig=REDACTED", Err: se}
+	assert.NotContains(t, mustJSON(oe), secretMarker)
 	me := &occ.MergeConflictError{Conflicts: []occ.PathConflict{{Path: "/a", Mine: json.RawMessage(`"` + secretMarker + `"`)}}}
 	assert.JSONEq(t, `{"conflicts":1,"paths":["/a"]}`, mustJSON(me))
 }
