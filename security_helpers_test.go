@@ -135,19 +135,19 @@ func thief(t *testing.T) (*httptest.Server, *hits) {
 	return srv, h
 }
 
-// scripted is a handler answering its requests in turn with answers; past
+// secScripted is a handler answering its requests in turn with answers; past
 // the last, the last answers again. It records the requests.
-type scripted struct {
+type secScripted struct {
 	mu      sync.Mutex
 	answers []func(http.ResponseWriter, *http.Request)
 	got     []*http.Request
 }
 
-func script(answers ...func(http.ResponseWriter, *http.Request)) *scripted {
-	return &scripted{answers: answers}
+func secScript(answers ...func(http.ResponseWriter, *http.Request)) *secScripted {
+	return &secScripted{answers: answers}
 }
 
-func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *secScripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.got = append(s.got, r.Clone(context.Background()))
 	a := s.answers[min(len(s.got), len(s.answers))-1]

@@ -51,7 +51,7 @@ func TestSecurityLocationNeverFollowedElsewhere(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(script(tc.answers...))
+			srv := httptest.NewServer(secScript(tc.answers...))
 			defer srv.Close()
 			c := secretClient(t, nil)
 			_, err := occ.Create(context.Background(), c, srv.URL+"/items/1", secCounter{Count: 1}, tc.opts...)
@@ -76,7 +76,7 @@ func TestSecurityLocationNeverDowngraded(t *testing.T) {
 		doc200(w, r)
 	}))
 	defer plainSrv.Close()
-	tlsSrv := httptest.NewTLSServer(script(sAnswer(201, `{"ok":true}`, "Location", plainSrv.URL+"/items/1")))
+	tlsSrv := httptest.NewTLSServer(secScript(sAnswer(201, `{"ok":true}`, "Location", plainSrv.URL+"/items/1")))
 	defer tlsSrv.Close()
 	c := secretClient(t, tlsSrv.Client())
 	_, err := occ.Create(context.Background(), c, tlsSrv.URL+"/items/1", secCounter{Count: 1}, occ.WithVersionField("/v"))
@@ -87,7 +87,7 @@ func TestSecurityLocationNeverDowngraded(t *testing.T) {
 // TestSecuritySameOriginLocationFollowed: a Location on the caller's
 // origin is still read after a create whose version is unknown.
 func TestSecuritySameOriginLocationFollowed(t *testing.T) {
-	s := script(sAnswer(201, `{"ok":true}`, "Location", "/items/7"), doc200)
+	s := secScript(sAnswer(201, `{"ok":true}`, "Location", "/items/7"), doc200)
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	c := secretClient(t, nil)
@@ -187,7 +187,7 @@ func TestSecuritySameOriginReadRedirectFollowed(t *testing.T) {
 // secret of the URLs.
 func TestSecurityOriginErrorText(t *testing.T) {
 	evil, _ := thief(t)
-	srv := httptest.NewServer(script(sAnswer(201, "", "Location", "http://user:"+secretMarker+"@"+strings.TrimPrefix(evil.URL, "http://")+"/x?token="+secretMarker)))
+	srv := httptest.NewServer(secScript(sAnswer(201, "", "Location", "http://user:"+secretMarker+"@"+strings.TrimPrefix(evil.URL, "http://")+"/x?token="+secretMarker)))
 	defer srv.Close()
 	c := secretClient(t, nil)
 	_, err := occ.Create(context.Background(), c, srv.URL+"/items/1"+secretQueryString, secCounter{}, occ.WithCreateMethod(http.MethodPost))
@@ -205,7 +205,7 @@ func TestSecurityOriginErrorText(t *testing.T) {
 // becomes the base of a write, and gets no request.
 func TestSecurityRefreshRedirectNotFollowed(t *testing.T) {
 	evil, got := thief(t)
-	s := script(doc200, sAnswer(http.StatusPreconditionFailed, `{"message":"stale"}`),
+	s := secScript(doc200, sAnswer(http.StatusPreconditionFailed, `{"message":"stale"}`),
 		func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, evil.URL+r.URL.Path, http.StatusFound)
 		})
@@ -226,7 +226,7 @@ func TestSecurityRefreshRedirectNotFollowed(t *testing.T) {
 // to another origin is refused before it is sent.
 func TestSecurityDialectCannotSendElsewhere(t *testing.T) {
 	evil, got := thief(t)
-	srv := httptest.NewServer(script(doc200))
+	srv := httptest.NewServer(secScript(doc200))
 	defer srv.Close()
 	c := secretClient(t, nil)
 	d := occ.Dialect{Encode: func(w *occ.WriteRequest) error {
