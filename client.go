@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -77,9 +78,12 @@ const (
 // one URL coalesced (see [WithCoalescing]), transient backoff from 200 ms
 // to 10 s (full jitter), 4 transient retries, Retry-After honoured up to a
 // minute, retry budgets of 100 tokens earning 0.2 a call, documents up to
-// 32 MiB, three-way merge for [Put], and no logging. It returns an error matching [ErrInvalidArgument] when an
-// option is invalid, a [ThreeWay] merger built with an invalid option
-// included.
+// 32 MiB, three-way merge for [Put], no logging, and a pooled transport of
+// its own that gives up on a connection not made in 30 s, a TLS handshake
+// not done in 10 s and response headers not begun in a minute (see
+// [WithHTTPClient] to choose others); the context bounds the rest. It
+// returns an error matching [ErrInvalidArgument] when an option is
+// invalid, a [ThreeWay] merger built with an invalid option included.
 func New(opts ...Option) (*Client, error) {
 	conflictBudget, _ := NewBudget(100, 0.2)
 	transientBudget, _ := NewBudget(100, 0.2)
@@ -102,13 +106,41 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if c.hc == nil {
-		c.hc = cleanhttp.DefaultPooledClient()
+		c.hc = defaultHTTPClient()
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	c.rc = c.newTransport()
 	return c, nil
+}
+
+// RedactURL returns raw as occ shows a URL in its errors: without user
+// info or fragment, the values of secret query parameters (the default
+// list and the client's [WithRedactedParams]) replaced by REDACTED. Text
+// that does not parse as a URL is redacted as well as it can be. Use it to
+// log a URL the way occ does.
+func (c *Client) RedactURL(raw string) string { return c.errs.redactURLText(raw) }
+
+// Timeouts of the transport of a client made without [WithHTTPClient].
+const (
+	defaultDialTimeout           = 30 * time.Second
+	defaultTLSHandshakeTimeout   = 10 * time.Second
+	defaultResponseHeaderTimeout = time.Minute
+)
+
+// defaultHTTPClient returns the client of a Client made without
+// [WithHTTPClient]: a pooled transport of its own (never
+// http.DefaultTransport) that gives up on a connection not made in 30 s, a
+// TLS handshake not done in 10 s, and response headers not begun in a
+// minute, so that a server that accepts and never answers cannot hold a
+// call forever when its context has no deadline.
+func defaultHTTPClient() *http.Client {
+	tr := cleanhttp.DefaultPooledTransport()
+	tr.DialContext = (&net.Dialer{Timeout: defaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = defaultTLSHandshakeTimeout
+	tr.ResponseHeaderTimeout = defaultResponseHeaderTimeout
+	return &http.Client{Transport: tr}
 }
 
 // callSettings returns the client's defaults changed by opts, with a fresh
@@ -151,7 +183,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("occ: buffering request body: %w", err)
 	}
-	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured)}
+	x := &exchange{write: isWrite(req.Method), safe: safeToResend(req.Method, req.Header, c.defaults.keysHonoured), req: req}
 	resp, err := c.roundTrip(rreq.WithContext(x.watch(req.Context())), x)
 	if err != nil {
 		return nil, err
@@ -181,25 +213,61 @@ func (c *Client) roundTrip(req *retryablehttp.Request, x *exchange) (*http.Respo
 	c.transientBudget.deposit()
 	resp, err := c.rc.Do(req)
 	if err != nil && resp != nil { // a policy refused to retry an answer
-		return nil, wrap(c.redactError(err), newStatusError(resp, &c.errs))
+		return nil, wrap(c.redactError(err, x), newStatusError(resp, &c.errs))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err))
+		return nil, fmt.Errorf("occ: %s %s: %w", req.Method, c.errs.redactURL(req.URL), c.redactError(err, x))
 	}
 	return resp, nil
 }
 
 // redactError redacts, by the client's list, the URL that net/http puts in
-// its *url.Error, so that no secret query value leaves in an error's text.
-func (c *Client) redactError(err error) error {
+// its *url.Error, so that no secret query value leaves in an error's text,
+// and scrubs from the error it wraps the secrets x's request carried (see
+// sentSecrets): a transport error may quote what the server sent, such as
+// a malformed header line echoing a credential.
+func (c *Client) redactError(err error, x *exchange) error {
 	if err == nil {
 		return nil
 	}
 	var ue *url.Error
-	if errors.As(err, &ue) {
-		ue.URL = c.errs.redactURLText(ue.URL)
+	if !errors.As(err, &ue) {
+		return err
+	}
+	ue.URL = c.errs.redactURLText(ue.URL)
+	if x == nil || x.req == nil || ue.Err == nil {
+		return err
+	}
+	if _, done := ue.Err.(*scrubbedError); done {
+		return err
+	}
+	msg := ue.Err.Error()
+	if clean := scrub(msg, sentSecrets(x.req, c.errs.redact), false); clean != msg {
+		ue.Err = &scrubbedError{msg: clean, err: ue.Err}
 	}
 	return err
+}
+
+// scrubbedError is a transport error whose text had secrets scrubbed. It
+// unwraps to the original, and keeps its Timeout and Temporary.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// Timeout reports whether the original error is a timeout.
+func (e *scrubbedError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.err, &t) && t.Timeout()
+}
+
+// Temporary reports whether the original error is temporary.
+func (e *scrubbedError) Temporary() bool {
+	var t interface{ Temporary() bool }
+	return errors.As(e.err, &t) && t.Temporary()
 }
 
 // isWrite reports whether a method changes the resource.
@@ -238,6 +306,9 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 		raw = body
 	}
 	x := &exchange{write: isWrite(method)}
+	if s.origin != "" && url != s.origin && !sameOrigin(s.origin, url) {
+		return nil, x, c.errs.otherOrigin(s.origin, url, false, nil)
+	}
 	req, err := retryablehttp.NewRequestWithContext(x.watch(ctx), method, url, raw)
 	if err != nil {
 		return nil, x, fmt.Errorf("occ: building request: %w", err)
@@ -260,7 +331,7 @@ func (c *Client) send(ctx context.Context, method, url string, body []byte, h ht
 	if !s.opaque {
 		req.Header["Accept"] = []string{"application/json"}
 	}
-	x.safe = safeToResend(method, req.Header, s.keysHonoured)
+	x.safe, x.req = safeToResend(method, req.Header, s.keysHonoured), req.Request
 	resp, err := c.roundTrip(req, x)
 	s.stats.add(func(st *Stats) { st.TransientRetries += x.retries })
 	return resp, x, err

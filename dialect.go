@@ -54,7 +54,9 @@ type Dialect struct {
 	// [WithUnconditional]. A POST create needs none: it cannot replace.
 	// occ then adds the Idempotency-Key and the call's headers ([WithHeader]),
 	// and classifies the answer as always. An error aborts the call before
-	// the write is sent. When nil, occ conditions the write itself: If-Match
+	// the write is sent. w.URL must stay on the origin (scheme, host and
+	// port) of the call's URL: a write elsewhere is refused with an
+	// [*OriginError]. When nil, occ conditions the write itself: If-Match
 	// carries the version (quoted unless it is already an entity tag), and a
 	// create carries If-None-Match: *.
 	Encode func(w *WriteRequest) error

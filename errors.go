@@ -121,8 +121,14 @@ func (k Kind) Err() error {
 // Precondition Required answer, with what the server said about it. Create
 // one with [ParseConflict]; a [Client] returns one from its operations.
 //
-// Every text field is valid UTF-8 on one line, cut to a bounded length. The
-// Error text is not contractual; match with [errors.Is] (against
+// Every text field is valid UTF-8 on one line, without control or bidi
+// characters, cut to a bounded length. The value of every header and secret
+// query parameter the request carried (but the plain headers: Accept,
+// Content-Type, preconditions, Idempotency-Key...) is replaced by REDACTED
+// in the text fields, Body and Header (but the ETag, Last-Modified,
+// Retry-After, Date, Location and Content-Location occ acts on),
+// so that a server that repeats a credential cannot put it in a log. JSON
+// encoding gives the safe fields only. The Error text is not contractual; match with [errors.Is] (against
 // [ErrConflict], the status sentinels and the kind sentinels) and
 // [errors.As]. A ConflictError is not modified after it is returned, so it
 // may be read from several goroutines.
@@ -344,6 +350,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 	ce := readConflict(resp, s)
 	ce.create, ce.createKnown = s.isCreate(resp), true
 	ce.Kind = s.classify(resp, ce)
+	scrubSecrets(ce, resp.Request, s.redactNames()) // once classified: a scrubbed word cannot change the kind
 	return ce
 }
 
@@ -351,6 +358,7 @@ func parseConflict(resp *http.Response, s *errorSettings) *ConflictError {
 // reading, draining and closing the body the same bounded way.
 func newStatusError(resp *http.Response, s *errorSettings) *StatusError {
 	ce := readConflict(resp, s)
+	scrubSecrets(ce, resp.Request, s.redactNames())
 	return &StatusError{
 		StatusCode: resp.StatusCode, Method: ce.Method, URL: ce.URL,
 		Code: ce.Code, Message: ce.Message, Fields: ce.Fields, Problem: ce.Problem,

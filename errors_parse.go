@@ -119,6 +119,14 @@ func (s *errorSettings) redactURL(u *url.URL) string {
 	return redactURLWith(u, s.redact)
 }
 
+// redactNames returns the caller's extra secret parameter names.
+func (s *errorSettings) redactNames() []string {
+	if s == nil {
+		return nil
+	}
+	return s.redact
+}
+
 // limit returns the body limit, defaulting to 64 KiB.
 func (s *errorSettings) limit() int64 {
 	if s == nil || s.maxBody <= 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"math"
 	"net/http"
 	"net/url"
@@ -140,9 +141,10 @@ func cleanFields(fields []string) []string {
 	return out
 }
 
-// cleanText returns s as valid UTF-8, control characters and runs of
-// white space turned into single spaces, trimmed and cut to at most max
-// bytes (ending in "…" when cut).
+// cleanText returns s as valid UTF-8, invisible format characters removed
+// (see invisible), control characters and runs of white space turned into
+// single spaces, trimmed and cut to at most max bytes (ending in "…" when
+// cut).
 func cleanText(s string, max int) string {
 	if isClean(s, max) {
 		return s
@@ -151,6 +153,12 @@ func cleanText(s string, max int) string {
 		s = s[:4*max]
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, s)
 	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 	}), " ")
@@ -164,6 +172,15 @@ func cleanText(s string, max int) string {
 	return s[:cut] + "…"
 }
 
+// invisible reports whether r is a format character (Unicode category Cf)
+// other than the zero-width joiners emoji and some scripts need: the
+// bidirectional controls U+202A-U+202E and U+2066-U+2069 that reorder what a
+// terminal or a log viewer shows (Trojan Source), zero-width spaces, tag
+// characters, the byte order mark.
+func invisible(r rune) bool {
+	return r >= 0x80 && r != '\u200c' && r != '\u200d' && unicode.Is(unicode.Cf, r)
+}
+
 // isClean reports whether cleanText would return s unchanged: short
 // enough, valid UTF-8, no control characters, single spaces inside only.
 func isClean(s string, max int) bool {
@@ -172,7 +189,7 @@ func isClean(s string, max int) bool {
 	}
 	prev := 'x'
 	for _, r := range s {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || invisible(r) ||
 			(unicode.IsSpace(r) && (r != ' ' || prev == ' ')) {
 			return false
 		}
@@ -233,12 +250,17 @@ var secretParams = map[string]bool{
 
 // secretSuffixes mark a normalised name as secret by its end: client_secret,
 // db_password, x-api-key, X-Amz-Signature, X-Goog-Credential,
-// X-Amz-Security-Token, refresh_token, private_key.
+// X-Amz-Security-Token, refresh_token, private_key, GitLab's private_token,
+// Azure API Management's subscription-key (Ocp-Apim-Subscription-Key),
+// OAuth 1's oauth_consumer_key, oauth_token and oauth_signature, Azure
+// Storage's AccountKey.
 var secretSuffixes = []string{
 	"secret", "password", "passwd", "apikey", "signature", "credential",
 	"credentials", "accesstoken", "refreshtoken", "idtoken", "authtoken",
 	"apitoken", "sessiontoken", "securitytoken", "oauthtoken", "bearertoken",
 	"csrftoken", "xsrftoken", "privatekey", "secretkey", "sessionid",
+	"privatetoken", "subscriptionkey", "consumerkey", "accountkey",
+	"masterkey", "sastoken", "signingkey", "webhooksecret",
 }
 
 // normalizeParam folds a parameter name for matching: lower case, without
@@ -327,4 +349,175 @@ func redactQuery(q string, extra []string) string {
 		}
 	}
 	return strings.Join(parts, "&")
+}
+
+// minSecret is the shortest value taken as a secret to scrub: shorter
+// values ("1", "on") would blank ordinary words out of a message.
+const minSecret = 4
+
+// redacted stands in for a secret in every text.
+const redacted = "REDACTED"
+
+// sentSecrets returns the secret values req carried, longest first: the
+// values of its headers but the plain ones (see plainHeaders), with their
+// credential after a scheme word (Bearer, Basic and Basic's decoded
+// password), and their name=value pairs' values (cookies); the values of
+// its secret query parameters (by the default list and extra), raw and
+// escaped; its user info's password.
+func sentSecrets(req *http.Request, extra []string) []string {
+	if req == nil {
+		return nil
+	}
+	var out []string
+	add := func(v string) {
+		if v = strings.TrimSpace(v); len(v) >= minSecret && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	for k, vs := range req.Header {
+		if !plainHeaders[http.CanonicalHeaderKey(k)] {
+			for _, v := range vs {
+				secretPieces(v, add)
+			}
+		}
+	}
+	if u := req.URL; u != nil && (u.RawQuery != "" || u.User != nil) {
+		q, _ := url.ParseQuery(u.RawQuery)
+		for k, vs := range q {
+			if isSecretName(k, extra) {
+				for _, v := range vs {
+					add(v)
+					add(url.QueryEscape(v))
+				}
+			}
+		}
+		if pw, ok := u.User.Password(); ok {
+			add(pw)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// secretPieces calls add with a header value and the secrets inside it.
+func secretPieces(v string, add func(string)) {
+	add(v)
+	if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+		add(cred)
+		if dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred)); err == nil && strings.EqualFold(scheme, "Basic") {
+			add(string(dec))
+			if _, pw, ok := strings.Cut(string(dec), ":"); ok {
+				add(pw)
+			}
+		}
+	}
+	for part := range strings.SplitSeq(v, ";") {
+		if _, val, ok := strings.Cut(part, "="); ok {
+			add(strings.Trim(val, `" `))
+		}
+	}
+}
+
+// scrub returns s with every secret replaced by REDACTED, and, in a text
+// that may have been cut short (ending in "…", see cleanText, or read from
+// a body cut at the client's limit: cut), a tail that begins a secret.
+func scrub(s string, secrets []string, cut bool) string {
+	for _, sec := range secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	body, ellipsis := strings.CutSuffix(s, "…")
+	cut = cut || ellipsis
+	for _, sec := range secrets {
+		if !cut {
+			break
+		}
+		if n := secretTail(body, sec); n > 0 {
+			return body[:len(body)-n] + redacted + s[len(body):]
+		}
+	}
+	return s
+}
+
+// secretTail returns the length of the longest end of s, at least
+// minSecret bytes, that begins secret (without being all of it), or 0.
+func secretTail(s, secret string) int {
+	from := len(s) - min(len(secret)-1, len(s))
+	for i := from; i <= len(s)-minSecret; i++ {
+		if s[i] == secret[0] && strings.HasPrefix(secret, s[i:]) {
+			return len(s) - i
+		}
+	}
+	return 0
+}
+
+// usedHeaders are the kept headers occ acts on (see keptHeaders), kept
+// whole: validators, waits, and the Location and Content-Location occ may
+// follow on the caller's origin (never shown but redacted, see
+// redactURLText).
+var usedHeaders = map[string]bool{
+	"Etag": true, "Last-Modified": true, "Retry-After": true, "Date": true,
+	"Location": true, "Content-Location": true,
+}
+
+// scrubSecrets removes the secrets req carried from every text of e the
+// server wrote, its body and the kept headers occ does not act on (see
+// usedHeaders) included; Current, the resource's document, is data, not
+// text.
+func scrubSecrets(e *ConflictError, req *http.Request, extra []string) {
+	secrets := sentSecrets(req, extra)
+	if len(secrets) == 0 {
+		return
+	}
+	cut := e.BodyTruncated
+	for _, p := range []*string{&e.Code, &e.Message, &e.Suggestion, &e.CurrentVersion, &e.DocumentationURL, &e.RequestID} {
+		*p = scrub(*p, secrets, cut)
+	}
+	for i := range e.Fields {
+		e.Fields[i] = scrub(e.Fields[i], secrets, cut)
+	}
+	if p := e.Problem; p != nil {
+		for _, f := range []*string{&p.Type, &p.Title, &p.Detail, &p.Instance} {
+			*f = scrub(*f, secrets, cut)
+		}
+		for k, v := range p.Extensions {
+			p.Extensions[k] = scrubBytes(v, secrets, false)
+		}
+	}
+	e.Body = scrubBytes(e.Body, secrets, e.BodyTruncated)
+	for k, vs := range e.Header {
+		if !usedHeaders[k] {
+			for i := range vs {
+				vs[i] = scrub(vs[i], secrets, false)
+			}
+		}
+	}
+}
+
+// scrubBytes is scrub for raw bytes, JSON included: a secret is also
+// found in its JSON-escaped form; cut says the bytes were cut short. It
+// returns b itself when b holds no secret.
+func scrubBytes(b []byte, secrets []string, cut bool) []byte {
+	out := b
+	for _, sec := range secrets {
+		for _, form := range []string{sec, jsonEscaped(sec)} {
+			if bytes.Contains(out, []byte(form)) {
+				out = bytes.ReplaceAll(out, []byte(form), []byte(redacted))
+			}
+		}
+		if !cut {
+			continue
+		}
+		if n := secretTail(string(out), sec); n > 0 { // a body cut inside a secret
+			out = append(out[:len(out)-n:len(out)-n], redacted...)
+		}
+	}
+	return out
+}
+
+// jsonEscaped returns s as it appears inside a JSON string.
+func jsonEscaped(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }

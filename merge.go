@@ -74,7 +74,8 @@ type MergeConflictError struct {
 const maxNamedPaths = 5
 
 // Error returns a one-line description naming the conflicting paths, such as
-// "occ: merge conflict at /name, /address/city".
+// "occ: merge conflict at /name, /address/city": at most 5 paths, each
+// sanitised and cut to 256 bytes.
 func (e *MergeConflictError) Error() string {
 	if len(e.Conflicts) == 0 {
 		return ErrMergeConflict.Error()
@@ -93,9 +94,20 @@ func (e *MergeConflictError) Error() string {
 			b.WriteString(`"" (the whole document)`)
 			continue
 		}
-		b.WriteString(c.Path)
+		b.WriteString(shownPath(c.Path))
 	}
 	return b.String()
+}
+
+// shownPath is a conflict's path as Error and LogValue show it: member
+// names come from the server, so the path is sanitised and bounded like a
+// [ConflictError]'s texts (see cleanText); one that cleans to nothing is
+// shown as "(unprintable)".
+func shownPath(p string) string {
+	if c := cleanText(p, maxShort); c != "" || p == "" {
+		return c
+	}
+	return "(unprintable)"
 }
 
 // Is reports whether target is [ErrMergeConflict] or [ErrConflict].

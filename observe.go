@@ -84,7 +84,8 @@ type Request struct {
 }
 
 // Response describes the answer to one HTTP request, for
-// [Hooks.OnResponse].
+// [Hooks.OnResponse]. Its URL is the one that answered: the last of the
+// redirects a read followed (see [WithHTTPClient]).
 type Response struct {
 	Request
 	StatusCode int           // the answer's status, or 0 when Err is set
@@ -249,6 +250,7 @@ func operation[T any](ctx context.Context, c *Client, name, target string, opts 
 	s, err := c.settingsFor(name, opts)
 	var v Versioned[T]
 	if err == nil {
+		s.origin = target
 		v, err = run(ctx, s)
 	}
 	c.end(ctx, op, start, s, err)
@@ -318,6 +320,9 @@ func (c *Client) onResponse(ctx context.Context, x *exchange, resp *http.Respons
 	r := Response{Request: x.request, Err: err, Duration: time.Since(x.sent)}
 	if resp != nil {
 		r.StatusCode = resp.StatusCode
+		if resp.Request != nil && resp.Request.URL != nil {
+			r.URL = logURL(resp.Request.URL) // the final URL, after redirects
+		}
 	}
 	c.hooks.OnResponse(ctx, r)
 }

@@ -315,8 +315,11 @@ func mergePlan(base *doc, mine []byte, m Merger) planner {
 // [KindDuplicate], or, with [WithAdoptExisting], is read and returned
 // instead. A busy answer (for example the same Idempotency-Key still being
 // processed) is resent unchanged after a wait. The result's URL is the
-// answer's Location when it gave one of the collection's origin, else for a
-// POST with [WithNameField] the collection's URL and the document's name.
+// answer's Location when it gave one, else for a POST with [WithNameField]
+// the collection's URL and the document's name. occ follows a Location only
+// on url's origin (scheme, host and port): one elsewhere is never read, and
+// ends the call in an [*OriginError] ([ErrOtherOrigin]), Landed for a 2xx
+// answer.
 // A create PUT that a [Dialect]'s Encode leaves with no precondition is an
 // [ErrInvalidArgument] (see [Dialect]).
 func Create[T any](ctx context.Context, c *Client, url string, v T, opts ...CallOption) (Versioned[T], error) {
@@ -390,7 +393,10 @@ func (c *Client) create(ctx context.Context, url string, body []byte, s *setting
 // collection's URL and the created document's name.
 func (c *Client) created(ctx context.Context, url string, resp *http.Response, sent []byte, s *settings) (*doc, error) {
 	found := s.createMethod == http.MethodPut
-	if loc, err := resp.Location(); err == nil && withinOrigin(url, loc.String()) {
+	if loc, err := resp.Location(); err == nil {
+		if !sameOrigin(url, loc.String()) {
+			return nil, c.refuseLocation(resp, url, loc.String())
+		}
 		url, found = loc.String(), true
 	}
 	body := c.answerBody(resp)
@@ -413,6 +419,9 @@ func (c *Client) created(ctx context.Context, url string, resp *http.Response, s
 // outcome stands; else occ cannot tell its own create from another's, and
 // says so.
 func (c *Client) adopt(ctx context.Context, url string, w pending, ce *ConflictError, s *settings) (*doc, error) {
+	if loc := ce.Header.Get("Location"); loc != "" && !sameOrigin(url, loc) {
+		return nil, w.fail(c.errs.otherOrigin(url, loc, false, ce), ce.Attempts, nil)
+	}
 	url, why := existingURL(url, w.body, ce, s)
 	if why != "" {
 		return nil, w.fail(cannotAdopt(why, ce, s), ce.Attempts, nil)
@@ -470,7 +479,7 @@ func existingURL(url string, sent []byte, ce *ConflictError, s *settings) (strin
 	switch {
 	case found == "":
 		return "", "the answer names no existing resource (no Location, no link in its body; WithNameField names it from the document)"
-	case !withinOrigin(url, found):
+	case !sameOrigin(url, found):
 		return "", "the existing resource is on another origin"
 	}
 	return found, ""
@@ -502,14 +511,6 @@ func memberURL(collection, name string) string {
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return strings.TrimSuffix(u.String(), "/") + "/" + neturl.PathEscape(name)
-}
-
-// withinOrigin reports whether target has base's scheme and host: the only
-// URLs occ reads or returns on its own initiative.
-func withinOrigin(base, target string) bool {
-	b, err1 := neturl.Parse(base)
-	t, err2 := neturl.Parse(target)
-	return err1 == nil && err2 == nil && strings.EqualFold(b.Scheme, t.Scheme) && strings.EqualFold(b.Host, t.Host)
 }
 
 // ownCreate reports whether the document d, found where a create w may

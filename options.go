@@ -84,6 +84,7 @@ type settings struct {
 	createType     string        // Content-Type of a create; "" for JSON
 	writeKey       func() string // a coalesced batch's Idempotency-Keys; see settings.newKey
 	nameField      []string      // parsed JSON Pointer naming a document in its collection; see WithNameField
+	origin         string        // the caller's URL: every request of the call stays on its origin
 }
 
 // defaultSettings are the settings of a client made with no options.
@@ -112,6 +113,13 @@ func defaultSettings() settings {
 // another library's) must resend nothing but GET and HEAD (a resent PUT
 // that had landed meets its own new version and reads as a conflict): give
 // occ the transport underneath instead.
+//
+// Redirects: a write never follows one, and no request follows one from
+// https to http. A read follows redirects on its URL's origin (scheme, host
+// and port), at most 10; one to another origin comes back as a
+// [*StatusError] unless hc's CheckRedirect lets it through, and then it
+// carries none of the request's headers but Accept, content negotiation
+// and occ's preconditions: no [WithHeader] value, no credential.
 func WithHTTPClient(hc *http.Client) Option {
 	return clientOption(func(c *Client) error {
 		if hc == nil {
@@ -411,10 +419,13 @@ func WithAdoptExisting(on bool) CallOption {
 }
 
 // WithHeader adds a header to every request a call sends, such as a tenant
-// id. Content and idempotency headers are occ's and win. A precondition
-// (If-Match, If-None-Match, If-Unmodified-Since, If-Modified-Since,
-// If-Range) is occ's to set from the version it read: WithHeader refuses one
-// with [ErrInvalidArgument].
+// id or a credential. Content and idempotency headers are occ's and win. A
+// precondition (If-Match, If-None-Match, If-Unmodified-Since,
+// If-Modified-Since, If-Range) is occ's to set from the version it read:
+// WithHeader refuses one with [ErrInvalidArgument]. The value is treated as
+// secret: it never follows a read's redirect to another origin (see
+// [WithHTTPClient]), and it is scrubbed from every text of the server's that
+// occ repeats (see [ConflictError]).
 func WithHeader(key, value string) SharedOption {
 	return sharedOption(func(s *settings) error {
 		if err := checkHeader(key, value); err != nil {
@@ -592,7 +603,13 @@ func notTokenRune(r rune) bool {
 // credentials of presigned URLs (sig, Signature, X-Amz-Signature,
 // X-Amz-Credential, X-Goog-Signature, X-Goog-Credential, AWSAccessKeyId,
 // credential(s)), and sessions (auth, authorization, session, session_id,
-// sessionid, PHPSESSID, SAMLResponse). Azure SAS's sv, se, sp, sr and st are
+// sessionid, PHPSESSID, SAMLResponse), and the names of common APIs:
+// GitLab's private_token, Azure API Management's subscription-key, OAuth 1's
+// oauth_consumer_key, oauth_token and oauth_signature, AWS's
+// X-Amz-Security-Token, X-Amz-Signature and X-Amz-Credential, Google's key,
+// Slack's and Twilio's token and AuthToken, Stripe's client_secret, and any
+// name ending in consumer_key, account_key, master_key, sas_token or
+// signing_key. The full list is in SECURITY.md. Azure SAS's sv, se, sp, sr and st are
 // not secret and stay; its sig is redacted. Names that merely contain such a
 // word (author, assignee, zipcode, sort_key, keyword, pageToken) stay
 // readable.

@@ -88,7 +88,10 @@ func TestWritesNeverFollowRedirects(t *testing.T) {
 	}
 }
 
-func TestReadsFollowRedirects(t *testing.T) {
+// TestReadsFollowRedirectsElsewhereOnlyWhenAllowed: by default a read
+// does not follow a redirect to another origin (the 3xx comes back); the
+// caller's CheckRedirect can let it.
+func TestReadsFollowRedirectsElsewhereOnlyWhenAllowed(t *testing.T) {
 	target := &recorder{h: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"7"`)
 		_, _ = io.WriteString(w, `{"count":7}`)
@@ -98,6 +101,13 @@ func TestReadsFollowRedirects(t *testing.T) {
 			front := httptest.NewServer(http.RedirectHandler(to.URL+"/items/1", http.StatusFound))
 			defer front.Close()
 			c, err := occ.New()
+			require.NoError(t, err)
+			_, err = occ.Get[counter](context.Background(), c, front.URL+"/items/1")
+			var se *occ.StatusError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, http.StatusFound, se.StatusCode)
+			allow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+			c, err = occ.New(occ.WithHTTPClient(allow))
 			require.NoError(t, err)
 			got, err := occ.Get[counter](context.Background(), c, front.URL+"/items/1")
 			require.NoError(t, err)

@@ -151,8 +151,9 @@ type exchange struct {
 	limited   int  // resends after a rate-limited answer
 	ambiguous bool // some send may have been applied without an answer seen
 	send      sendTrace
-	request   Request   // the request last sent, when hooks or logs watch
-	sent      time.Time // when it was sent, likewise
+	request   Request       // the request last sent, when hooks or logs watch
+	sent      time.Time     // when it was sent, likewise
+	req       *http.Request // the request as occ built it, for the secrets it carries (see sentSecrets)
 }
 
 type exchangeKey struct{}
@@ -233,7 +234,7 @@ func transientStatus(code int) bool {
 func (c *Client) newTransport() *retryablehttp.Client {
 	hc := *c.hc
 	hc.Transport = pacing{c, keepIdle{c.hc.Transport}}
-	hc.CheckRedirect = writesStay(c.hc.CheckRedirect)
+	hc.CheckRedirect = writesStay(readRedirects(c.hc.CheckRedirect))
 	return &retryablehttp.Client{
 		HTTPClient:   &hc,
 		RetryMax:     c.transientMax + rateLimitResends, // checkRetry bounds each kind
@@ -289,7 +290,7 @@ func (k keepIdle) RoundTrip(req *http.Request) (*http.Response, error) {
 // reports the answer, and waits before a retry.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	x := exchangeFrom(ctx)
-	err = c.redactError(err) // before any hook or log sees it
+	err = c.redactError(err, x) // before any hook or log sees it
 	c.onResponse(ctx, x, resp, err)
 	if err == nil && !transientStatus(resp.StatusCode) {
 		return false, nil // an answer: whatever the context says now, it stands

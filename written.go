@@ -67,6 +67,8 @@ func refusal(err error, resp *http.Response, body []byte) error {
 	if ce.Body == nil {
 		ce.Body = body
 	}
+	sanitize(ce)
+	scrubSecrets(ce, resp.Request, nil)
 	return ce
 }
 

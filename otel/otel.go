@@ -13,7 +13,10 @@
 // OpenTelemetry HTTP semantic conventions (http.request.method, url.full
 // without user info, query or fragment, server.address, server.port,
 // http.response.status_code, http.request.resend_count, error.type). Each
-// conflict answer and each retry is an event on the operation's span.
+// conflict answer and each retry is an event on the operation's span. A
+// request span's url.full is the URL that answered, after the redirects a
+// read followed. An error's status description and exception message carry
+// no URL query or fragment.
 //
 // A write that coalescing makes for several operations at once (see
 // occ.WithCoalescing) is a span of its own, "occ.batch", the root of its
@@ -32,6 +35,8 @@ package occotel
 import (
 	"context"
 	"net/url"
+	"reflect"
+	"regexp"
 	"strconv"
 	"sync"
 
@@ -175,11 +180,13 @@ func (t *telemetry) response(ctx context.Context, r occ.Response) {
 	if span == nil {
 		return
 	}
+	if r.URL != "" {
+		span.SetAttributes(urlAttrs(r.URL)...) // the final URL, after redirects
+	}
 	switch {
 	case r.Err != nil:
-		span.RecordError(r.Err)
+		recordError(span, r.Err)
 		span.SetAttributes(semconv.ErrorTypeKey.String("transport"))
-		span.SetStatus(codes.Error, r.Err.Error())
 	case r.StatusCode >= 400:
 		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(r.StatusCode),
 			semconv.ErrorTypeKey.String(strconv.Itoa(r.StatusCode)))
@@ -220,9 +227,8 @@ func (t *telemetry) end(ctx context.Context, r occ.Result) {
 	span.SetAttributes(outcome, AttemptsKey.Int(r.Attempts), ConflictsKey.Int(r.Conflicts),
 		TransientRetriesKey.Int(r.TransientRetries))
 	if r.Err != nil {
-		span.RecordError(r.Err)
+		recordError(span, r.Err)
 		span.SetAttributes(semconv.ErrorTypeKey.String(string(r.Outcome)))
-		span.SetStatus(codes.Error, r.Err.Error())
 	}
 	span.End()
 	op := metric.WithAttributes(OperationKey.String(r.Name), outcome)
@@ -231,6 +237,36 @@ func (t *telemetry) end(ctx context.Context, r occ.Result) {
 	if r.Outcome == occ.OutcomeAmbiguous {
 		t.ambiguous.Add(ctx, 1, metric.WithAttributes(OperationKey.String(r.Name)))
 	}
+}
+
+// recordError records err on span as an exception event and the span's
+// error status, as span.RecordError and SetStatus would, with a text that
+// carries no URL query (see errorText).
+func recordError(span trace.Span, err error) {
+	text := errorText(err)
+	span.AddEvent(semconv.ExceptionEventName, trace.WithAttributes(
+		semconv.ExceptionTypeKey.String(errorType(err)), semconv.ExceptionMessageKey.String(text)))
+	span.SetStatus(codes.Error, text)
+}
+
+// urlQuery matches a URL's query and fragment in an error's text.
+var urlQuery = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#"'<>]*)[?#][^\s"'<>]*`)
+
+// errorText is err's text without the query or fragment of any URL in it:
+// occ's errors show a query with its secret values REDACTED, but a query
+// may carry personal data too, and url.full carries none.
+func errorText(err error) string {
+	return urlQuery.ReplaceAllString(err.Error(), "$1")
+}
+
+// errorType names err's type as the OpenTelemetry SDK does for
+// exception.type.
+func errorType(err error) string {
+	t := reflect.TypeOf(err)
+	if t.PkgPath() == "" && t.Name() == "" {
+		return t.String()
+	}
+	return t.PkgPath() + "." + t.Name()
 }
 
 // operationAttr returns the operation's name as an attribute.

@@ -31,8 +31,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 func main() {
@@ -142,3 +146,40 @@ func (l *stringList) Set(v string) error {
 }
 
 var _ flag.Value = (*stringList)(nil)
+
+// unsafeRune reports whether r may not reach a terminal as is: a control
+// character, or a format character (bidi overrides and isolates, zero-width
+// spaces, tag characters) that reorders or hides what a person reads.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x80 && unicode.Is(unicode.Cf, r)) || r == '\u2028' || r == '\u2029'
+}
+
+// printable returns s as is when every rune of it is safe to print, else
+// quoted with Go's escapes, so that a text a server sent (a version, a
+// path) can neither drive a terminal nor forge a log line.
+func printable(s string) string {
+	if strings.IndexFunc(s, unsafeRune) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// escapeJSON returns a JSON text with every unsafe rune (see unsafeRune)
+// but the white space between tokens written as a \u escape: the same
+// document, safe to print. Such runes only ever appear raw inside strings,
+// where the escape means the same.
+func escapeJSON(doc []byte) []byte {
+	var b strings.Builder
+	for _, r := range string(doc) {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t' || !unsafeRune(r):
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&b, "\\u%04x\\u%04x", r1, r2)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return []byte(b.String())
+}

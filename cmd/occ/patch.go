@@ -149,9 +149,9 @@ func patch(ctx context.Context, c *occ.Client, cfg patchConfig, out io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s\n", doc)
+	fmt.Fprintf(out, "%s\n", escapeJSON(doc))
 	fmt.Fprintf(out, "writes %d, conflicts %d, transient retries %d, reads %d, version %s\n",
-		st.Attempts, st.Conflicts, st.TransientRetries, st.Reads, st.Version)
+		st.Attempts, st.Conflicts, st.TransientRetries, st.Reads, printable(st.Version))
 	return nil
 }
 

@@ -45,6 +45,7 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	r, err := occ.Probe(ctx, c, cfg.url, cfg.options()...)
+	r.URL = c.RedactURL(r.URL)
 	printProbe(stdout, r)
 	if err != nil {
 		fmt.Fprintf(stderr, "occ probe: %v\n", err)
@@ -165,10 +166,10 @@ func printCheckErr(w io.Writer, err error) {
 // headerOptions parses -header values, 'Name: value', into call options.
 func headerOptions(headers []string) ([]occ.CallOption, error) {
 	opts := make([]occ.CallOption, 0, len(headers))
-	for _, h := range headers {
+	for i, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
 		if !ok || strings.TrimSpace(name) == "" {
-			return nil, fmt.Errorf("-header %q: want 'Name: value'", h)
+			return nil, fmt.Errorf("-header number %d: want 'Name: value' (not shown: it may hold a credential)", i+1)
 		}
 		opts = append(opts, occ.WithHeader(strings.TrimSpace(name), strings.TrimSpace(value)))
 	}

@@ -190,7 +190,9 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logg
 	return err
 }
 
-// logRequests logs method, path and status of every request h serves; a
+// logRequests logs method, path (escaped, as sent: a decoded path could
+// carry a line break or a terminal escape into the log) and status of
+// every request h serves; a
 // request whose connection the handler aborts (an injected reset) is logged
 // as "reset".
 func logRequests(h http.Handler, logger *log.Logger) http.Handler {
@@ -198,10 +200,10 @@ func logRequests(h http.Handler, logger *log.Logger) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
-				logger.Printf("%s %s reset", r.Method, r.URL.Path)
+				logger.Printf("%s %s reset", printable(r.Method), r.URL.EscapedPath())
 				panic(v)
 			}
-			logger.Printf("%s %s %d", r.Method, r.URL.Path, sw.status())
+			logger.Printf("%s %s %d", printable(r.Method), r.URL.EscapedPath(), sw.status())
 		}()
 		h.ServeHTTP(sw, r)
 	})
