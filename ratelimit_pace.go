@@ -85,18 +85,28 @@ const (
 
 // reserve takes the right to send one request now, or says how long to
 // wait before asking again; gen is the window the request counts in.
-func (hp *hostPacer) reserve(now time.Time) (wait time.Duration, gen int) {
+func (hp *hostPacer) reserve(now time.Time) (wait time.Duration, gen int, guess bool) {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
 	if hp.known {
 		wait = hp.reserveWindow(now)
 	} else {
-		wait = hp.reserveBucket(now)
+		wait, guess = hp.reserveBucket(now), true
 	}
 	if wait <= 0 {
 		hp.inflight++
 	}
-	return wait, hp.gen
+	return wait, hp.gen, guess
+}
+
+// force counts a send that the adaptive bucket would have held: it takes a
+// token the bucket does not have yet, so that the sends after it wait
+// longer.
+func (hp *hostPacer) force() {
+	hp.mu.Lock()
+	defer hp.mu.Unlock()
+	hp.tokens--
+	hp.inflight++
 }
 
 // release records that a request reserved was not answered.

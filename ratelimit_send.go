@@ -112,11 +112,18 @@ func (c *Client) waitTurn(req *http.Request) (*hostPacer, int, error) {
 	hp := c.limits.hosts.host(req.URL.Host)
 	ctx := req.Context()
 	for range maxPaceTurns {
-		d, gen := hp.reserve(time.Now())
+		d, gen, guess := hp.reserve(time.Now())
 		if d <= 0 {
 			return hp, gen, nil
 		}
 		if err := c.fitWait(ctx, d); err != nil {
+			if guess {
+				// The wait is occ's own estimate, not the server's word:
+				// sending beats failing a call the server may serve, and
+				// keeps the estimate fed.
+				hp.force()
+				return hp, gen, nil
+			}
 			return nil, 0, unsent(err)
 		}
 		if err := sleep(ctx, d); err != nil {

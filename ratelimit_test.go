@@ -268,25 +268,25 @@ func TestAdaptiveBucket(t *testing.T) {
 	var hp hostPacer
 	t0 := time.Unix(1000, 0)
 	for i := range 20 {
-		d, _ := hp.reserve(t0.Add(time.Duration(i) * 40 * time.Millisecond))
+		d, _, _ := hp.reserve(t0.Add(time.Duration(i) * 40 * time.Millisecond))
 		require.Zero(t, d, "unpaced before any 429")
 		hp.observe(t0.Add(time.Duration(i)*40*time.Millisecond), 0, nil, false)
 	}
 	now := t0.Add(800 * time.Millisecond)
 	hp.observe(now, 0, &RateLimit{Remaining: -1, RetryAfter: time.Second}, true)
 	assert.InDelta(t, 20, hp.rate, 0.01, "the rate served over the last second")
-	d, _ := hp.reserve(now)
+	d, _, _ := hp.reserve(now)
 	assert.Equal(t, 50*time.Millisecond, d, "one token at 20 a second")
-	d, _ = hp.reserve(now.Add(50 * time.Millisecond))
+	d, _, _ = hp.reserve(now.Add(50 * time.Millisecond))
 	assert.Zero(t, d)
 
 	hp.observe(now.Add(60*time.Millisecond), 0, nil, true) // an answer in flight at the 429
 	assert.InDelta(t, 20, hp.rate, 0.1, "no second cut within the second")
 
 	later := now.Add(1050 * time.Millisecond)
-	_, _ = hp.reserve(later)
+	_, _, _ = hp.reserve(later)
 	assert.Greater(t, hp.rate, 20.5, "grows while no 429 comes")
-	d, _ = hp.reserve(later.Add(adaptQuiet))
+	d, _, _ = hp.reserve(later.Add(adaptQuiet))
 	assert.Zero(t, d)
 	assert.Zero(t, hp.rate, "dropped after a quiet spell")
 }
@@ -296,19 +296,19 @@ func TestAdaptiveBucket(t *testing.T) {
 func TestWindowPacer(t *testing.T) {
 	var hp hostPacer
 	t0 := time.Unix(1000, 0)
-	_, gen := hp.reserve(t0)
+	_, gen, _ := hp.reserve(t0)
 	hp.observe(t0, gen, &RateLimit{Limit: 3, Remaining: 2, Reset: time.Second, Window: time.Second}, false)
 	for range 2 {
-		d, _ := hp.reserve(t0)
+		d, _, _ := hp.reserve(t0)
 		require.Zero(t, d)
 	}
-	d, _ := hp.reserve(t0.Add(100 * time.Millisecond))
+	d, _, _ := hp.reserve(t0.Add(100 * time.Millisecond))
 	assert.Equal(t, 900*time.Millisecond, d, "spent: wait for the reset")
 	for range 3 {
-		d, _ = hp.reserve(t0.Add(time.Second))
+		d, _, _ = hp.reserve(t0.Add(time.Second))
 		require.Zero(t, d, "the next window holds the limit")
 	}
-	d, _ = hp.reserve(t0.Add(time.Second))
+	d, _, _ = hp.reserve(t0.Add(time.Second))
 	assert.Equal(t, time.Second, d)
 }
 
@@ -379,30 +379,30 @@ func TestRateLimitedResendsAreBounded(t *testing.T) {
 func TestWindowPacerWithPartialAnnouncements(t *testing.T) {
 	var hp hostPacer
 	t0 := time.Unix(1000, 0)
-	_, gen := hp.reserve(t0)
+	_, gen, _ := hp.reserve(t0)
 	hp.observe(t0, gen, &RateLimit{Remaining: 4999}, false)
 	for range 10 {
-		d, _ := hp.reserve(t0)
+		d, _, _ := hp.reserve(t0)
 		require.Zero(t, d, "no reset announced: no window to pace by")
 	}
 
 	hp = hostPacer{}
-	_, gen = hp.reserve(t0)
+	_, gen, _ = hp.reserve(t0)
 	hp.observe(t0, gen, &RateLimit{Remaining: 1, Reset: time.Second}, false)
-	d, _ := hp.reserve(t0)
+	d, _, _ := hp.reserve(t0)
 	require.Zero(t, d)
 	hp.observe(t0, gen, &RateLimit{Remaining: 0, Reset: time.Second}, false)
-	d, _ = hp.reserve(t0)
+	d, _, _ = hp.reserve(t0)
 	require.Equal(t, time.Second, d, "spent")
 	next := t0.Add(time.Second)
-	d, gen = hp.reserve(next)
+	d, gen, _ = hp.reserve(next)
 	require.Zero(t, d, "the next window's probe")
 	hp.observe(next, gen, &RateLimit{Remaining: 5, Reset: time.Second}, false)
 	for range 5 {
-		d, _ = hp.reserve(next)
+		d, _, _ = hp.reserve(next)
 		require.Zero(t, d, "its answer tells the window's size")
 	}
-	d, _ = hp.reserve(next)
+	d, _, _ = hp.reserve(next)
 	assert.Equal(t, time.Second, d)
 }
 
@@ -410,4 +410,31 @@ func TestParseRateLimitOfAnAnswerAnnouncingNothingAllocatesNothing(t *testing.T)
 	h := http.Header{"Content-Type": {"application/json"}, "Etag": {`"1"`}}
 	now := time.Now()
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = ParseRateLimit(h, now) }))
+}
+
+// The adaptive bucket's wait is occ's own estimate: a call whose deadline
+// it does not fit is sent rather than failed (a server that announced no
+// limit may well serve it), and the send is counted against the bucket.
+// A wait the server announced still fails fast.
+func TestAnEstimatedWaitNeverFailsACall(t *testing.T) {
+	c, err := New()
+	require.NoError(t, err)
+	now := time.Now()
+	hp := c.limits.hosts.host("api.test")
+	hp.rate, hp.tokens, hp.filled, hp.throttled = adaptMinRate, 0, now, now
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://api.test/x", nil)
+	require.NoError(t, err)
+	got, _, err := c.waitTurn(req)
+	require.NoError(t, err, "sent, not failed, on an estimate")
+	assert.Same(t, hp, got)
+	assert.Less(t, hp.tokens, 0.0, "the send is owed to the bucket")
+
+	hp2 := c.limits.hosts.host("announced.test")
+	hp2.known, hp2.remaining, hp2.resetAt = true, 0, now.Add(time.Second)
+	req2, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://announced.test/x", nil)
+	require.NoError(t, err)
+	_, _, err = c.waitTurn(req2)
+	assert.ErrorIs(t, err, ErrRateLimited, "the server's own word still fails fast")
 }
