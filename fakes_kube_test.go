@@ -30,6 +30,7 @@ type fakeKube struct {
 	objects map[string]map[string]any // by name
 	rv      int
 	writes  int
+	invalid bool     // every JSON Patch is refused with 422, as for an invalid object
 	methods []string // of every write, in order: "PUT", "POST", "PATCH json", "PATCH merge"
 }
 
@@ -156,7 +157,7 @@ func (f *fakeKube) apply(r *http.Request, cur map[string]any, body []byte) (map[
 			return nil, err
 		}
 		out, err := p.Apply(curJSON)
-		if err != nil {
+		if err != nil || f.invalid {
 			return nil, &kubeError{code: http.StatusUnprocessableEntity, reason: "Invalid", msg: "the server rejected our request due to an error in our request"}
 		}
 		return decodeObject(out)
