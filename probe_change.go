@@ -51,7 +51,8 @@ func (c *Client) probeScratch(ctx context.Context, url string, s *settings, r *P
 	if err != nil {
 		return nil, fmt.Errorf("occ: probe: creating a scratch document: %w", err)
 	}
-	d, err := c.create(ctx, target, []byte(`{"`+probeMember+`":"`+newProbeMarker()+`"}`), s)
+	body := scratchNamed([]byte(`{"`+probeMember+`":"`+newProbeMarker()+`"}`), url, s)
+	d, err := c.create(ctx, target, body, s)
 	if err != nil {
 		return nil, fmt.Errorf("occ: probe: %s answered 404, and creating a scratch document failed (create a document there, then probe it): %w", url, err)
 	}
