@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
-
 )
 
 // The Kubernetes API server the tests start: kube-apiserver and the etcd
