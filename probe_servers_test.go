@@ -260,3 +260,58 @@ func assertSameObject(t *testing.T, before, after []byte) {
 	assert.Equal(t, b, a)
 	assert.False(t, bytes.Contains(after, []byte("occ-probe")))
 }
+
+// postAlways is a POST-create API that takes every POST as a new document,
+// at a Location it names, whatever the body: a create of a document that
+// exists makes a second one. Its documents have strong ETags and refuse a
+// stale If-Match.
+type postAlways struct {
+	mu      sync.Mutex
+	docs    map[string][]byte
+	gen     map[string]int
+	deleted []string
+}
+
+func (p *postAlways) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	path := r.URL.Path
+	switch {
+	case r.Method == http.MethodPost && path == "/c":
+		path = fmt.Sprintf("/c/%d", len(p.docs)+1)
+		p.docs[path], p.gen[path] = body, 1
+		w.Header().Set("Location", path)
+		w.WriteHeader(http.StatusCreated)
+	case p.docs[path] == nil:
+		http.NotFound(w, r)
+	case r.Method == http.MethodGet:
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, p.gen[path]))
+		_, _ = w.Write(p.docs[path])
+	case r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != fmt.Sprintf(`"%d"`, p.gen[path]):
+		http.Error(w, "stale", http.StatusPreconditionFailed)
+	case r.Method == http.MethodPut:
+		p.docs[path], p.gen[path] = body, p.gen[path]+1
+		w.WriteHeader(http.StatusNoContent)
+	case r.Method == http.MethodDelete:
+		delete(p.docs, path)
+		p.deleted = append(p.deleted, path)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// TestProbePOSTMakesASecond probes a POST-create API that takes a second
+// POST of a document as a new one: the duplicate check fails, and the
+// second document, at the Location the answer named, is deleted.
+func TestProbePOSTMakesASecond(t *testing.T) {
+	t.Parallel()
+	p := &postAlways{docs: map[string][]byte{"/c/1": []byte(`{"n":1}`)}, gen: map[string]int{"/c/1": 1}}
+	r := probeAt(t, p, "/c/1", nil, occ.WithCreateMethod(http.MethodPost))
+	assert.Equal(t, map[string]bool{"version": true, "stale write refused": true, "duplicate create refused": false}, checks(r))
+	assert.Contains(t, r.Checks[2].Detail, "making a second one at")
+	assert.True(t, r.Restored)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	assert.Equal(t, []string{"/c/2"}, p.deleted, "the second document is deleted, the first kept")
+	assert.JSONEq(t, `{"n":1}`, string(p.docs["/c/1"]))
+}
