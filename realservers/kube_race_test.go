@@ -56,12 +56,32 @@ func readTally(t *testing.T, k *kube, url string) (tally, corev1.ConfigMap) {
 	return tally{N: n, Log: cm.Data["log"]}, cm
 }
 
-// TestKubernetes races writers on ConfigMaps of a real kube-apiserver, as
-// typed k8s.io/api structs, and checks what Kubernetes answers to a
-// duplicate create and a stale write.
+// kubeSubtests are the tests that share TestKubernetes's apiserver, one
+// after the other; kube_recipe_test.go adds to them.
+var kubeSubtests = []struct {
+	name string
+	run  func(t *testing.T, k *kube)
+}{
+	{"races", kubeRaces},
+	{"patches", kubePatches},
+	{"put", kubePut},
+	{"probe", kubeProbe},
+	{"versus RetryOnConflict", kubeVersusRetryOnConflict},
+}
+
+// TestKubernetes starts one kube-apiserver and runs kubeSubtests on it.
 func TestKubernetes(t *testing.T) {
 	t.Parallel()
 	k := startKube(t)
+	for _, st := range kubeSubtests {
+		t.Run(st.name, func(t *testing.T) { st.run(t, k) })
+	}
+}
+
+// kubeRaces races writers on a ConfigMap, as typed k8s.io/api structs,
+// and checks what Kubernetes answers to a duplicate create and a stale
+// write.
+func kubeRaces(t *testing.T, k *kube) {
 	url := k.collection() + "/tally"
 	_, err := occ.Create(testContext(t), newKubeClient(t, k), k.collection(), tallyMap("tally", tally{}), post)
 	require.NoError(t, err)
@@ -101,13 +121,11 @@ func TestKubernetes(t *testing.T) {
 	})
 }
 
-// TestKubernetesPatches races merge-patch and JSON Patch writers on their
-// own ConfigMaps: a stale merge patch carries the resourceVersion and is
+// kubePatches races merge-patch and JSON Patch writers on their own
+// ConfigMaps: a stale merge patch carries the resourceVersion and is
 // refused with 409, a stale JSON Patch's test of it with 422, which occ
 // retries as the version conflict it is.
-func TestKubernetesPatches(t *testing.T) {
-	t.Parallel()
-	k := startKube(t)
+func kubePatches(t *testing.T, k *kube) {
 	for _, mode := range []struct {
 		name string
 		mode occ.WriteMode
@@ -129,12 +147,9 @@ func TestKubernetesPatches(t *testing.T) {
 	}
 }
 
-// TestKubernetesPut edits a ConfigMap as a form would, from the version
-// read, while another party changes another key: the three-way merge keeps
-// both.
-func TestKubernetesPut(t *testing.T) {
-	t.Parallel()
-	k := startKube(t)
+// kubePut edits a ConfigMap as a form would, from the version read, while
+// another party changes another key: the three-way merge keeps both.
+func kubePut(t *testing.T, k *kube) {
 	c := newKubeClient(t, k)
 	ctx := testContext(t)
 	url := k.collection() + "/form"
@@ -156,13 +171,11 @@ func TestKubernetesPut(t *testing.T) {
 	assert.Equal(t, map[string]string{"a": "theirs", "b": "mine"}, stored.Data)
 }
 
-// TestKubernetesProbe probes a ConfigMap: with the POST create every check
-// passes; with occ's default create (PUT with If-None-Match: *, which the
+// kubeProbe probes a ConfigMap: with the POST create every check passes;
+// with occ's default create (PUT with If-None-Match: *, which the
 // apiserver takes as an update) the duplicate check fails. Either way the
 // object is left as it was.
-func TestKubernetesProbe(t *testing.T) {
-	t.Parallel()
-	k := startKube(t)
+func kubeProbe(t *testing.T, k *kube) {
 	ctx := testContext(t)
 	url := k.collection() + "/probed"
 	_, err := occ.Create(ctx, newKubeClient(t, k), k.collection(), tallyMap("probed", tally{N: 7, Log: "kept"}), post)

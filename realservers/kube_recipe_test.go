@@ -32,21 +32,25 @@ func kubeRecipe(hc *http.Client) (*occ.Client, error) {
 
 // recipe:occ end
 
-// With the tag, every Kubernetes test runs on the whole recipe.
+// With the tag, every Kubernetes test runs on the whole recipe, and the
+// recipe's own test runs too.
 func init() {
 	newKubeClient = func(t *testing.T, k *kube) *occ.Client {
 		c, err := kubeRecipe(&http.Client{Transport: k.rt})
 		require.NoError(t, err)
 		return c
 	}
+	kubeSubtests = append(kubeSubtests, struct {
+		name string
+		run  func(t *testing.T, k *kube)
+	}{"recipe", kubeRecipeAlone})
 }
 
-// TestKubernetesRecipe creates a ConfigMap with the recipe alone, changes it
-// at the URL the create returned, adopts it by name on a second create,
-// and probes it: every check passes.
-func TestKubernetesRecipe(t *testing.T) {
-	t.Parallel()
-	k := startKube(t)
+// kubeRecipeAlone creates a ConfigMap with the recipe alone, changes it at
+// the URL the create returned, adopts it by name on a second create, and
+// probes it, then a name that does not exist (a scratch ConfigMap, named
+// from the URL, created and deleted): every check passes.
+func kubeRecipeAlone(t *testing.T, k *kube) {
 	ctx := testContext(t)
 	c := newKubeClient(t, k)
 	created, err := occ.Create(ctx, c, k.collection(), tallyMap("recipe", tally{}))
@@ -64,4 +68,11 @@ func TestKubernetesRecipe(t *testing.T) {
 	r, err := occ.Probe(ctx, c, created.URL)
 	require.NoError(t, err)
 	assert.True(t, r.Passed(), "%+v", r)
+
+	r, err = occ.Probe(ctx, c, k.collection()+"/scratch")
+	require.NoError(t, err)
+	assert.True(t, r.Passed(), "%+v", r)
+	assert.True(t, r.Created)
+	assert.True(t, r.Deleted)
+	mustDo(t, k.rt, http.MethodGet, k.collection()+"/scratch", nil, nil, http.StatusNotFound)
 }

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/util/retry"
 )
 
-// TestKubernetesVersusRetryOnConflict runs the race of 16 writers x 25
+// kubeVersusRetryOnConflict runs the race of 16 writers x 25
 // increments twice on one apiserver, on two ConfigMaps: with occ (a client
 // per writer), and with what controllers write, client-go's
 // retry.RetryOnConflict(retry.DefaultRetry, ...) around a Get and an
@@ -30,9 +30,7 @@ import (
 // given up, writes sent. occ must land every update once; RetryOnConflict
 // gives up after DefaultRetry's 5 steps, and the ConfigMap must hold
 // exactly the updates it reported landed.
-func TestKubernetesVersusRetryOnConflict(t *testing.T) {
-	t.Parallel()
-	k := startKube(t)
+func kubeVersusRetryOnConflict(t *testing.T, k *kube) {
 	ctx := testContext(t)
 
 	_, err := occ.Create(ctx, newKubeClient(t, k), k.collection(), tallyMap("occ", tally{}), post)
