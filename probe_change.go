@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -166,16 +167,14 @@ func probeHolds(d *doc, marker string) bool {
 
 // probeRestore writes orig back over what Probe changed, conditioned on the
 // version it finds, and reports whether the document is then as Probe found
-// it: the same bytes, for a document that is not JSON, else without
-// Probe's marker (a server may change members it manages, such as
-// Kubernetes' managedFields, on every write).
+// it (see probeLeft).
 func (c *Client) probeRestore(ctx context.Context, orig *doc, marker string, s *settings) bool {
 	for range 3 { // a write of another party may come between
 		cur, err := c.read(ctx, orig.url, s)
 		switch {
 		case err != nil:
 			return false
-		case !probeLeft(cur, orig, marker):
+		case !probeLeft(cur, orig, marker, s):
 			return true
 		}
 		body := orig.raw
@@ -191,12 +190,24 @@ func (c *Client) probeRestore(ctx context.Context, orig *doc, marker string, s *
 	return false
 }
 
-// probeLeft reports whether cur still shows a change of Probe's to orig.
-func probeLeft(cur, orig *doc, marker string) bool {
+// probeLeft reports whether cur differs from orig, the document as Probe
+// found it: in its bytes, for a document that is not JSON; else by Probe's
+// marker, or by any member but the version field and the members a server
+// changes on every write (Kubernetes' metadata.managedFields, whose times
+// move).
+func probeLeft(cur, orig *doc, marker string, s *settings) bool {
 	if orig.opaque {
 		return !bytes.Equal(cur.raw, orig.raw)
 	}
-	return probeHolds(cur, marker)
+	if probeHolds(cur, marker) {
+		return true
+	}
+	for _, ch := range jsonmerge.Diff(orig.tree(), cur.tree()) {
+		if !slices.Equal(ch.Path, s.versionField) && !slices.Equal(ch.Path[:min(2, len(ch.Path))], []string{"metadata", "managedFields"}) {
+			return true
+		}
+	}
+	return false
 }
 
 // probeWeakDate returns why writes over d would be conditioned on a weak
