@@ -214,9 +214,10 @@ func probeLeft(cur, orig *doc, marker string, s *settings) bool {
 // validator, or "": when they would carry If-Unmodified-Since (no strong
 // ETag, version field or Dialect) and the server's answer has a Date less
 // than a second after the Last-Modified (RFC 9110 section 8.8.2.2), a
-// second write in the same second cannot be told from a stale one.
+// second write in the same second cannot be told from a stale one, unless
+// the caller declared the server's clock finer (WithStrongLastModified).
 func (c *Client) probeWeakDate(ctx context.Context, d *doc, s *settings) string {
-	if s.dialect != nil || d.hasField || (d.etag != "" && (!isWeak(d.etag) || s.weakETags)) || d.lastModified == "" {
+	if s.dialect != nil || d.hasField || (d.etag != "" && (!isWeak(d.etag) || s.weakETags)) || d.lastModified == "" || declaredStrongLM(s) {
 		return ""
 	}
 	resp, _, err := c.send(ctx, http.MethodGet, d.url, nil, nil, s)

@@ -1,7 +1,8 @@
 //go:build k8sname
 
-// This file needs settings.nameField, from WithNameField (the "trust"
-// branch): once that is on main, drop the build tag and probe_noname.go.
+// This file needs settings.nameField and settings.strongLM, from
+// WithNameField and WithStrongLastModified (the "trust" branch): once they
+// are on main, drop the build tag and probe_noname.go.
 
 package occ
 
@@ -22,3 +23,7 @@ func scratchNamed(body []byte, url string, s *settings) []byte {
 	}
 	return mustRaw(setField(tree, s.nameField, name))
 }
+
+// declaredStrongLM reports whether the caller declared, with
+// [WithStrongLastModified], that the server's Last-Modified is strong.
+func declaredStrongLM(s *settings) bool { return s.strongLM }
