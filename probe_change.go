@@ -167,8 +167,17 @@ func probeHolds(d *doc, marker string) bool {
 
 // probeRestore writes orig back over what Probe changed, conditioned on the
 // version it finds, and reports whether the document is then as Probe found
-// it (see probeLeft).
-func (c *Client) probeRestore(ctx context.Context, orig *doc, marker string, s *settings) bool {
+// it (see probeLeft). A Last-Modified conditions it even when weak: Probe
+// undoes its own write of a moment ago, which on a server with a
+// one-second clock is always in the same second.
+func (c *Client) probeRestore(ctx context.Context, orig *doc, marker string, settings *settings) bool {
+	s := *settings
+	trustLastModified(&s)
+	return c.restore(ctx, orig, marker, &s)
+}
+
+// restore is probeRestore with its settings.
+func (c *Client) restore(ctx context.Context, orig *doc, marker string, s *settings) bool {
 	for range 3 { // a write of another party may come between
 		cur, err := c.read(ctx, orig.url, s)
 		switch {

@@ -186,7 +186,7 @@ func kubeProbe(t *testing.T, k *kube) {
 	assert.True(t, r.Passed(), "%+v", r)
 	assert.Equal(t, map[string]bool{"version": true, "stale write refused": true, "duplicate create refused": true}, probeChecks(r))
 
-	r, err = occ.Probe(ctx, newKubeClient(t, k), url)
+	r, err = occ.Probe(ctx, newKubeClient(t, k), url, occ.WithCreateMethod(http.MethodPut)) // occ's default
 	require.NoError(t, err)
 	assert.False(t, r.Passed())
 	assert.Equal(t, map[string]bool{"version": true, "stale write refused": true, "duplicate create refused": false}, probeChecks(r))
