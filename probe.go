@@ -68,9 +68,12 @@ func (r ProbeReport) Passed() bool {
 // than as occ sends them (etcd v2 without its [Dialect] reads form values)
 // changes the document all the same, so probe a scratch URL when unsure.
 //
-// When url answers 404, Probe creates a scratch JSON document there first
-// (by [Create]'s method), and deletes it at the end, conditioned on its
-// ETag when that is strong. A document that is not JSON is probed as bytes
+// When url answers 404, Probe creates a scratch JSON document there first,
+// by [Create]'s method (a POST to url's parent names the document after
+// url's last segment at the WithNameField pointer, when the call has one,
+// and is refused with a clear error when the answer does not say where the
+// document is), and deletes it at the end, conditioned on its ETag when
+// that is strong. A document that is not JSON is probed as bytes
 // ([ModifyBytes]). Probe returns an error only when it cannot probe at all
 // (the read fails, the scratch document cannot be created, the context
 // ends); a server that fails a check gives a report whose
