@@ -104,6 +104,19 @@ func (cfg *patchConfig) fill(sets, headers []string, cacert string) error {
 	return err
 }
 
+// decodeValue decodes one JSON value, keeping numbers' text exactly, so
+// that 12345678901234567890 is not rounded to a float64.
+func decodeValue(raw string) (any, error) {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil { // the whole text, one value
+		return nil, err
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	err := dec.Decode(&v)
+	return v, err
+}
+
 // parseMember parses a -set value, /pointer=json. The pointer is cut at
 // the first "=", so a member name containing "=" cannot be set.
 func parseMember(s string) (member, error) {
@@ -111,8 +124,8 @@ func parseMember(s string) (member, error) {
 	if !ok || !strings.HasPrefix(ptr, "/") {
 		return member{}, fmt.Errorf("-set %q: want /pointer=json", s)
 	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	v, err := decodeValue(raw)
+	if err != nil {
 		return member{}, fmt.Errorf("-set %q: the value is not JSON (quote strings: /status='\"shipped\"'): %v", s, err)
 	}
 	tokens := strings.Split(ptr[1:], "/")

@@ -143,3 +143,15 @@ func TestPatchArgs(t *testing.T) {
 	doc, _, _ := srv.Get("/d")
 	assert.JSONEq(t, `{"n":2}`, string(doc), "no usage error sent a write")
 }
+
+// TestPatchExactNumbers checks that a -set number keeps its text.
+func TestPatchExactNumbers(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	require.NoError(t, srv.Set("/d", []byte(`{"n":1}`)))
+	code, stdout, stderr := runArgs(t, "patch", srv.URL+"/d", "-set", "/id=12345678901234567890", "-set", "/x=[1.50]")
+	require.Equal(t, exitOK, code, stdout+stderr)
+	doc, _, _ := srv.Get("/d")
+	assert.Contains(t, string(doc), `"id":12345678901234567890`)
+	assert.Contains(t, string(doc), `[1.50]`)
+}
