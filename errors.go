@@ -133,7 +133,7 @@ func (k Kind) Err() error {
 // [errors.As]. A ConflictError is not modified after it is returned, so it
 // may be read from several goroutines.
 type ConflictError struct {
-	StatusCode int    // the HTTP status: 409, 412 or 428
+	StatusCode int    // the HTTP status: 409, 412 or 428 (or 422 to a failed JSON Patch test of the version field; see WriteJSONPatch)
 	Kind       Kind   // what sort of conflict
 	Code       string // the server's machine-readable code, if any
 	Message    string // the server's human message, if any

@@ -225,6 +225,9 @@ func (c *Client) write(ctx context.Context, cur *doc, w pending, s *settings) (o
 	}
 	req.Header["Idempotency-Key"] = []string{w.key}
 	resp, out, err := c.sendWrite(ctx, req.Method, req.URL, req.Body, req.Header, s, false)
+	if err != nil {
+		out, err = c.failedVersionTest(ctx, cur, req, out, err, s) // a 422 to a stale test (Kubernetes)
+	}
 	if resp != nil {
 		out.doc, err = c.written(ctx, cur.url, resp, next, s)
 		if ce := (*ConflictError)(nil); errors.As(err, &ce) { // a Dialect read the answer as a refusal

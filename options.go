@@ -269,6 +269,9 @@ const (
 	// (application/json-patch+json) that tests the current value of every
 	// member it replaces or removes before changing it, so that a server
 	// applying it atomically refuses it if anyone changed those members.
+	// With [WithVersionField] it tests the version first; a server that
+	// answers a failed test with 422 (the Kubernetes API) rather than 409
+	// gets a [KindVersion] conflict when a read shows the version moved.
 	WriteJSONPatch
 )
 

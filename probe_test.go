@@ -131,7 +131,20 @@ func TestProbe(t *testing.T) {
 		require.NoError(t, err)
 		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithVersionField("/node/modifiedIndex"))
 		require.NoError(t, err)
-		assert.Equal(t, map[string]bool{"version": true, "stale write refused": false, "duplicate create refused": false}, checks(r))
+		assert.Equal(t, map[string]bool{"version": false, "duplicate create refused": false}, checks(r))
+		assert.Contains(t, r.Checks[0].Detail, "did not keep the change", "etcd stored an empty value, not the change")
+	})
+	t.Run("etcd v2 with that version field, holding a value: not restored, and said so", func(t *testing.T) {
+		t.Parallel()
+		f := &fakeEtcd{key: "/k", value: `{"n":1}`, exists: true, modified: 4, index: 4}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithVersionField("/node/modifiedIndex"))
+		require.NoError(t, err)
+		assert.False(t, r.Restored, "the value was lost to a write etcd read as form values")
+		assert.False(t, r.Passed())
 	})
 	t.Run("a vCard, probed as bytes", func(t *testing.T) {
 		t.Parallel()
@@ -160,7 +173,8 @@ func TestProbe(t *testing.T) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		assert.Equal(t, map[string]any{"n": 1.0}, f.doc)
-		assert.NotContains(t, f.sent[len(f.sent)-1], "_rev", "the duplicate create sends no revision")
+		require.Len(t, f.sent, 4, "the change, the stale write, the duplicate create, the restore")
+		assert.NotContains(t, f.sent[2], "_rev", "the duplicate create sends no revision")
 	})
 	t.Run("a stale write refused with a 409 occ cannot classify", func(t *testing.T) {
 		t.Parallel()

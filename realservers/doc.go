@@ -1,6 +1,8 @@
 // Package realservers tests occ against real servers written by others:
 // PouchDB, lighttpd with mod_webdav, etcd's v2 API, fake-gcs-server, MinIO,
-// Azurite Blob and Table, and Radicale. It holds tests only, in a module of
+// Azurite Blob and Table, Radicale, and Kubernetes (kube-apiserver with
+// etcd 3.7, the Kubernetes types of k8s.io/api and client-go as test-only
+// dependencies). It holds tests only, in a module of
 // its own so that their heavy dependencies stay out of occ's go.mod.
 //
 // Each test finds its server (an environment variable, PATH, or the folder

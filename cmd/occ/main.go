@@ -5,7 +5,8 @@
 //
 //	occ [demo] [-writers 16] [-increments 25] [-retry-after 1]
 //	occ serve [-addr 127.0.0.1:8080] [-allow-remote] [store flags]
-//	occ patch -url URL -set /pointer=json [-set ...] [-version-field /v]
+//	occ patch URL -set /pointer=json [-set ...] [-version-field /v]
+//	occ probe URL [-version-field /v] [-create-method POST] [-cacert ca.pem]
 //
 // demo starts an in-process test server and runs real scenarios through
 // the occ client over real HTTP: a hot counter raced by many writers with
@@ -18,7 +19,8 @@
 // request to stderr, until SIGINT or SIGTERM.
 //
 // patch sets members of a remote JSON document with conflict-aware retry
-// and prints the document as finally written.
+// and prints the document as finally written. probe checks that a server
+// refuses a stale write and a duplicate create.
 //
 // Flag errors print the usage and exit 2.
 package main

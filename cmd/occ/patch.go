@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,7 @@ import (
 )
 
 // patchSynopsis is the first line of patch's usage.
-const patchSynopsis = "occ patch -url URL -set /pointer=json [-set ...] [-version-field /v] [-header 'Name: value' ...] [-weak-etags] [-timeout 30s]"
+const patchSynopsis = "occ patch URL -set /pointer=json [-set ...] [-version-field /v] [-header 'Name: value' ...] [-cacert ca.pem] [-weak-etags] [-timeout 30s]"
 
 // patchConfig is what patch runs with, from its flags.
 type patchConfig struct {
@@ -24,6 +23,7 @@ type patchConfig struct {
 	sets         []member
 	versionField string
 	headers      []occ.CallOption
+	hc           *http.Client
 	weakETags    bool
 	timeout      time.Duration
 }
@@ -41,9 +41,8 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	hc := newHTTPClient()
-	defer hc.CloseIdleConnections()
-	c, err := occ.New(occ.WithHTTPClient(hc))
+	defer cfg.hc.CloseIdleConnections()
+	c, err := occ.New(occ.WithHTTPClient(cfg.hc))
 	if err != nil {
 		fmt.Fprintf(stderr, "occ patch: %v\n", err)
 		return exitFail
@@ -56,43 +55,31 @@ func runPatch(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// newHTTPClient returns a client with its own transport, so that its idle
-// connections can be closed when the command ends.
-func newHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		IdleConnTimeout:       30 * time.Second,
-	}}
-}
-
-// parsePatch turns patch's flags into a config. When ok is false the
+// parsePatch turns patch's flags and its URL into a config. When ok is false the
 // command must stop with code.
 func parsePatch(args []string, stderr io.Writer) (cfg patchConfig, code int, ok bool) {
 	fs := newFlagSet("patch", patchSynopsis, stderr)
 	var sets, headers stringList
-	fs.StringVar(&cfg.url, "url", "", "`URL` of the JSON document to change (required)")
+	var cacert string
+	fs.StringVar(&cfg.url, "url", "", "`URL` of the JSON document to change, if not given as the argument")
 	fs.Var(&sets, "set", "set the member at a JSON Pointer to a JSON value, as `/pointer=json` (repeatable; at least one)")
 	fs.StringVar(&cfg.versionField, "version-field", "", "JSON `pointer` of a version field in the body, such as /metadata/resourceVersion")
 	fs.Var(&headers, "header", "add a request header, as `'Name: value'` (repeatable)")
+	fs.StringVar(&cacert, "cacert", "", "trust the PEM certificates in this `file` for https, such as a cluster's CA")
 	fs.BoolVar(&cfg.weakETags, "weak-etags", false, "condition writes on weak ETags too, for servers that compare them weakly")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "give up after this `duration`")
-	if code, ok := parseFlags(fs, args); !ok {
+	if _, code, ok := parseURLArgs(fs, args, &cfg.url); !ok {
 		return cfg, code, false
 	}
-	if err := cfg.fill(sets, headers); err != nil {
+	if err := cfg.fill(sets, headers, cacert); err != nil {
 		return cfg, usageError(fs, "%v", err), false
 	}
 	return cfg, exitOK, true
 }
 
-// fill checks the URL and parses the -set and -header values into cfg.
-func (cfg *patchConfig) fill(sets, headers []string) error {
-	if u, err := url.Parse(cfg.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("-url: want an http or https URL")
-	}
+// fill parses the -set and -header values into cfg and makes its HTTP
+// client.
+func (cfg *patchConfig) fill(sets, headers []string, cacert string) error {
 	if cfg.timeout <= 0 {
 		return errors.New("-timeout must be positive")
 	}
@@ -107,8 +94,27 @@ func (cfg *patchConfig) fill(sets, headers []string) error {
 		cfg.sets = append(cfg.sets, m)
 	}
 	var err error
-	cfg.headers, err = headerOptions(headers)
+	if cfg.headers, err = headerOptions(headers); err != nil {
+		return err
+	}
+	if err := checkOptions(cfg.versionField, cfg.headers); err != nil {
+		return err
+	}
+	cfg.hc, err = newHTTPClient(cacert)
 	return err
+}
+
+// decodeValue decodes one JSON value, keeping numbers' text exactly, so
+// that 12345678901234567890 is not rounded to a float64.
+func decodeValue(raw string) (any, error) {
+	var v any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil { // the whole text, one value
+		return nil, err
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	err := dec.Decode(&v)
+	return v, err
 }
 
 // parseMember parses a -set value, /pointer=json. The pointer is cut at
@@ -118,8 +124,8 @@ func parseMember(s string) (member, error) {
 	if !ok || !strings.HasPrefix(ptr, "/") {
 		return member{}, fmt.Errorf("-set %q: want /pointer=json", s)
 	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+	v, err := decodeValue(raw)
+	if err != nil {
 		return member{}, fmt.Errorf("-set %q: the value is not JSON (quote strings: /status='\"shipped\"'): %v", s, err)
 	}
 	tokens := strings.Split(ptr[1:], "/")

@@ -119,3 +119,39 @@ func TestApplyMembers(t *testing.T) {
 		assert.JSONEq(t, tt.want, string(got), tt.sets)
 	}
 }
+
+// TestPatchArgs checks that patch takes its URL as probe does, and that
+// flag values occ refuses are usage errors (exit 2), found before any
+// request.
+func TestPatchArgs(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	require.NoError(t, srv.Set("/d", []byte(`{"n":1}`)))
+	code, stdout, stderr := runArgs(t, "patch", srv.URL+"/d", "-set", "/n=2")
+	require.Equal(t, exitOK, code, stdout+stderr)
+	assert.Contains(t, stdout, `{"n":2}`)
+	for _, args := range [][]string{
+		{"patch", srv.URL + "/d", "-set", "/n=3", "-version-field", "v"},
+		{"patch", srv.URL + "/d", "-set", "/n=3", "-header", "Bad Name: x"},
+		{"patch", srv.URL + "/d", srv.URL + "/e", "-set", "/n=3"},
+		{"patch", "-set", "/n=3"},
+	} {
+		code, _, stderr := runArgs(t, args...)
+		assert.Equal(t, exitUsage, code, args)
+		assert.Contains(t, stderr, "usage: occ patch", args)
+	}
+	doc, _, _ := srv.Get("/d")
+	assert.JSONEq(t, `{"n":2}`, string(doc), "no usage error sent a write")
+}
+
+// TestPatchExactNumbers checks that a -set number keeps its text.
+func TestPatchExactNumbers(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	require.NoError(t, srv.Set("/d", []byte(`{"n":1}`)))
+	code, stdout, stderr := runArgs(t, "patch", srv.URL+"/d", "-set", "/id=12345678901234567890", "-set", "/x=[1.50]")
+	require.Equal(t, exitOK, code, stdout+stderr)
+	doc, _, _ := srv.Get("/d")
+	assert.Contains(t, string(doc), `"id":12345678901234567890`)
+	assert.Contains(t, string(doc), `[1.50]`)
+}

@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/url"
+	"net/http"
 	"strings"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 // probeSynopsis is the first line of probe's usage.
-const probeSynopsis = "occ probe [-version-field /v] [-version-header Name] [-version-query param [-create-query value]] [-header 'Name: value' ...] [-weak-etags] [-timeout 30s] URL"
+const probeSynopsis = "occ probe URL [-version-field /v] [-version-header Name] [-version-query param [-create-query value]] [-create-method POST] [-header 'Name: value' ...] [-cacert ca.pem] [-weak-etags] [-timeout 30s]"
 
 // probeConfig is what probe runs with, from its flags.
 type probeConfig struct {
@@ -23,7 +22,9 @@ type probeConfig struct {
 	versionHeader string
 	versionQuery  string
 	createQuery   string
+	createMethod  string
 	headers       []occ.CallOption
+	hc            *http.Client
 	weakETags     bool
 	timeout       time.Duration
 }
@@ -35,9 +36,8 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	hc := newHTTPClient()
-	defer hc.CloseIdleConnections()
-	c, err := occ.New(occ.WithHTTPClient(hc), occ.WithMaxAttempts(1))
+	defer cfg.hc.CloseIdleConnections()
+	c, err := occ.New(occ.WithHTTPClient(cfg.hc), occ.WithMaxAttempts(1))
 	if err != nil {
 		fmt.Fprintf(stderr, "occ probe: %v\n", err)
 		return exitFail
@@ -58,53 +58,57 @@ func runProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-// parseProbe turns probe's flags and its URL argument into a config. When
-// ok is false the command must stop with code.
+// parseProbe turns probe's flags and its URL into a config. When ok is
+// false the command must stop with code.
 func parseProbe(args []string, stderr io.Writer) (cfg probeConfig, code int, ok bool) {
 	fs := newFlagSet("probe", probeSynopsis, stderr)
 	var headers stringList
-	fs.StringVar(&cfg.versionField, "version-field", "", "JSON `pointer` of a version field in the body, such as /_rev")
+	var cacert string
+	fs.StringVar(&cfg.url, "url", "", "`URL` of the document to probe, if not given as the argument")
+	fs.StringVar(&cfg.versionField, "version-field", "", "JSON `pointer` of a version field in the body, such as /metadata/resourceVersion")
 	fs.StringVar(&cfg.versionHeader, "version-header", "", "read the version from this response header `name`, such as X-Goog-Generation")
 	fs.StringVar(&cfg.versionQuery, "version-query", "", "send the version in this query `parameter` of writes, such as prevIndex, instead of a header")
 	fs.StringVar(&cfg.createQuery, "create-query", "", "with -version-query, the parameter's `value` for a create-if-absent, such as 0")
-	fs.Var(&headers, "header", "add a request header, as `'Name: value'` (repeatable)")
+	fs.StringVar(&cfg.createMethod, "create-method", http.MethodPut, "how the API creates: PUT to the URL with If-None-Match: *, or POST to its parent collection (Kubernetes)")
+	fs.Var(&headers, "header", "add a request header, as `'Name: value'` (repeatable), such as 'Authorization: Bearer ...'")
+	fs.StringVar(&cacert, "cacert", "", "trust the PEM certificates in this `file` for https, such as a cluster's CA")
 	fs.BoolVar(&cfg.weakETags, "weak-etags", false, "condition writes on weak ETags too, for servers that compare them weakly")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "give up after this `duration`")
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		return cfg, exitOK, false
-	case err != nil:
-		return cfg, exitUsage, false
-	case fs.NArg() != 1:
-		return cfg, usageError(fs, "want one URL, got %d arguments", fs.NArg()), false
+	if _, code, ok := parseURLArgs(fs, args, &cfg.url); !ok {
+		return cfg, code, false
 	}
-	cfg.url = fs.Arg(0)
-	if err := cfg.fill(headers); err != nil {
+	if err := cfg.fill(headers, cacert); err != nil {
 		return cfg, usageError(fs, "%v", err), false
 	}
 	return cfg, exitOK, true
 }
 
-// fill checks cfg and parses the -header values into it.
-func (cfg *probeConfig) fill(headers []string) error {
-	if u, err := url.Parse(cfg.url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("URL: want an http or https URL")
-	}
+// fill checks cfg, parses the -header values into it and makes its HTTP
+// client.
+func (cfg *probeConfig) fill(headers []string, cacert string) error {
 	if cfg.timeout <= 0 {
 		return errors.New("-timeout must be positive")
 	}
 	if cfg.createQuery != "" && cfg.versionQuery == "" {
 		return errors.New("-create-query needs -version-query")
 	}
+	if cfg.createMethod != http.MethodPut && cfg.createMethod != http.MethodPost {
+		return fmt.Errorf("-create-method %q: want PUT or POST", cfg.createMethod)
+	}
 	var err error
-	cfg.headers, err = headerOptions(headers)
+	if cfg.headers, err = headerOptions(headers); err != nil {
+		return err
+	}
+	if err := checkOptions(cfg.versionField, cfg.headers); err != nil {
+		return err
+	}
+	cfg.hc, err = newHTTPClient(cacert)
 	return err
 }
 
 // options returns the call options cfg asks for.
 func (cfg probeConfig) options() []occ.CallOption {
-	opts := []occ.CallOption{occ.WithWeakETags(cfg.weakETags)}
+	opts := []occ.CallOption{occ.WithWeakETags(cfg.weakETags), occ.WithCreateMethod(cfg.createMethod)}
 	if cfg.versionField != "" {
 		opts = append(opts, occ.WithVersionField(cfg.versionField))
 	}
@@ -141,6 +145,9 @@ func printProbe(w io.Writer, r occ.ProbeReport) {
 		fmt.Fprintf(w, "%s  %-25s %s\n", verdict, c.Name, c.Detail)
 		printCheckErr(w, c.Err)
 	}
+	if len(r.Checks) > 0 && !r.Restored && !r.Created {
+		fmt.Fprintln(w, "WARNING: Probe could not put the document back as it found it: check it")
+	}
 	switch {
 	case len(r.Checks) == 0:
 	case r.Passed():
@@ -161,6 +168,22 @@ func printCheckErr(w io.Writer, err error) {
 	default:
 		fmt.Fprintf(w, "%31s %v\n", "", err)
 	}
+}
+
+// checkOptions reports a -version-field or -header value occ refuses, so
+// that the command stops with a usage error before any request.
+func checkOptions(versionField string, headers []occ.CallOption) error {
+	opts := make([]occ.Option, 0, len(headers)+1)
+	for _, h := range headers {
+		if o, ok := h.(occ.Option); ok {
+			opts = append(opts, o)
+		}
+	}
+	if versionField != "" {
+		opts = append(opts, occ.WithVersionField(versionField))
+	}
+	_, err := occ.New(opts...)
+	return err
 }
 
 // headerOptions parses -header values, 'Name: value', into call options.
