@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // WithCoalescing turns write coalescing (group commit) on or off. It is on
@@ -47,9 +48,10 @@ import (
 // function is raised again in its caller only; runtime.Goexit in one (what
 // t.FailNow does) ends its caller's goroutine only. A panic or Goexit in the
 // transport or a hook during a batch's request is raised again in each
-// caller of that batch; it never ends the process. A call that arrives while
-// a change function of its URL is running (a change function that calls
-// Modify on its own URL, or one that blocks) runs alone instead of waiting.
+// caller of that batch; it never ends the process. When one change function
+// runs for more than 50 ms (one that blocks, or that calls Modify on its own
+// URL and would otherwise wait for itself), the calls waiting behind it
+// whose changes are not planned yet leave the batch and run alone.
 //
 // Identity: a batch of several calls sends its requests under a context
 // that carries none of the callers' values (only a deadline and
@@ -91,10 +93,10 @@ type coalescer struct {
 // ends when its leader finds its queue empty.
 type group struct {
 	queue    []*caller
-	last     *doc   // a private copy of the state the last batch left, or nil
-	lastSeq  uint64 // joins counted when last was asked for (see proves)
-	joins    uint64 // calls that have joined, ever: a call's seq
-	planning bool   // a change function of this group is running
+	last     *doc      // a private copy of the state the last batch left, or nil
+	lastSeq  uint64    // joins counted when last was asked for (see proves)
+	joins    uint64    // calls that have joined, ever: a call's seq
+	planning time.Time // when the change function running now began; zero when none runs
 }
 
 // callerState is where a call stands in its group; guarded by coalescer.mu.
@@ -135,30 +137,65 @@ type role int
 const (
 	follow role = iota // wait for a batch
 	lead               // make the group's first write, alone
-	alone              // run alone, outside the group
 )
 
 // coalesced runs a change as part of a batch. It reports solo when the
 // call must run alone instead.
 func (c *Client) coalesced(ctx context.Context, url string, plan planner, s *settings) (*doc, error, bool) {
 	m := &caller{ctx: ctx, plan: plan, s: s, done: make(chan callerResult, 1)}
-	switch c.batches.join(url, m) {
-	case alone:
-		return nil, nil, true
-	case lead:
+	if c.batches.join(url, m) == lead {
 		return c.leadAlone(url, m)
 	}
-	return c.batches.await(m)
+	return c.batches.await(url, m)
 }
 
+// stuckAfter is how long one change function of a group may run before
+// the calls waiting behind it that are not planned yet leave the group and
+// run alone: a change function that blocks, or that calls Modify on its
+// own URL (which would otherwise wait for itself), holds up nobody longer.
+const stuckAfter = 50 * time.Millisecond
+
 // await waits for m's result or the end of its caller's context, whichever
-// comes first.
-func (co *coalescer) await(m *caller) (*doc, error, bool) {
-	select {
-	case r := <-m.done:
-		return r.unpack()
-	case <-m.ctx.Done():
+// comes first. It reports solo when m left a group stuck in a change
+// function (see stuckAfter) to run alone.
+func (co *coalescer) await(url string, m *caller) (*doc, error, bool) {
+	stuck := time.NewTimer(stuckAfter)
+	defer stuck.Stop()
+	for {
+		select {
+		case r := <-m.done:
+			return r.unpack()
+		case <-m.ctx.Done():
+			return co.left(m)
+		case <-stuck.C:
+			wait, escaped := co.escape(url, m)
+			if escaped {
+				return nil, nil, true
+			}
+			stuck.Reset(wait)
+		}
 	}
+}
+
+// escape takes m out of url's group, to run alone, when the change
+// function running there has run for stuckAfter and m's change is not
+// planned yet; else it returns how long to wait before asking again.
+func (co *coalescer) escape(url string, m *caller) (time.Duration, bool) {
+	co.mu.Lock()
+	defer co.mu.Unlock()
+	g := co.groups[url]
+	if g == nil || g.planning.IsZero() || (m.state != queued && m.state != batched) {
+		return stuckAfter, false
+	}
+	if ran := time.Since(g.planning); ran < stuckAfter {
+		return stuckAfter - ran, false
+	}
+	m.state = departed
+	return 0, true
+}
+
+// left returns what a call whose context ended gets, by where it stood.
+func (co *coalescer) left(m *caller) (*doc, error, bool) {
 	st, key, tries := co.depart(m)
 	switch st {
 	case answered:
@@ -182,8 +219,7 @@ func (r callerResult) unpack() (*doc, error, bool) {
 }
 
 // join queues m for url and says what its caller does next: lead a new
-// group, follow the one under way, or run alone while a change function
-// of url is running (it may be the one calling).
+// group, or follow the one under way.
 func (co *coalescer) join(url string, m *caller) role {
 	co.mu.Lock()
 	defer co.mu.Unlock()
@@ -191,9 +227,6 @@ func (co *coalescer) join(url string, m *caller) role {
 		co.groups = map[string]*group{}
 	}
 	g, ok := co.groups[url]
-	if ok && g.planning {
-		return alone
-	}
 	if !ok {
 		g = &group{}
 		co.groups[url] = g
@@ -284,7 +317,7 @@ func (c *Client) handOff(url string) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
 	g := co.groups[url]
-	g.planning = false
+	g.planning = time.Time{}
 	if len(g.queue) == 0 {
 		delete(co.groups, url)
 		return
@@ -322,7 +355,10 @@ func (co *coalescer) plannable(batch []*caller, key string, attempt int) []*call
 func (co *coalescer) setPlanning(url string, on bool) {
 	co.mu.Lock()
 	defer co.mu.Unlock()
-	co.groups[url].planning = on
+	g := co.groups[url]
+	if g.planning = (time.Time{}); on {
+		g.planning = time.Now()
+	}
 }
 
 // clone returns a copy of d that shares no memory with it.

@@ -54,7 +54,7 @@ func (c *Client) leadAlone(url string, m *caller) (*doc, error, bool) {
 	if more := c.batches.more(url); len(more) > 0 {
 		handed = true
 		go c.lead(url, &batchRun{url: url, callers: append([]*caller{m}, more...), start: cur, startSeq: seq})
-		return c.batches.await(m)
+		return c.batches.await(url, m)
 	}
 	d, err := c.run(m.ctx, cur, c.marking(url, m.plan), m.s)
 	c.keep(url, d, err, m.s, cur, seq, seq)

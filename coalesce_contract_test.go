@@ -421,7 +421,7 @@ func TestACoalescedCallerThatLeavesAfterPlanningGetsTheWritesKey(t *testing.T) {
 }
 
 // A change function that blocks holds up only its own batch: a call that
-// arrives meanwhile runs alone and lands.
+// waits behind it runs alone, once the change has run for 50 ms, and lands.
 func TestABlockedChangeFunctionDelaysOnlyItsOwnBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := orderStore(t)
@@ -431,6 +431,8 @@ func TestABlockedChangeFunctionDelaysOnlyItsOwnBatch(t *testing.T) {
 			return func(o *order) error { <-unblock; o.Count++; return nil }
 		})
 		other := modifyMany(context.Background(), c, 1, func(int) func(*order) error { return ensureTag("other") })
+		time.Sleep(time.Second) // fake time: the blocked change has run far past 50 ms
+		synctest.Wait()
 		require.Len(t, other.errs, 1, "the other call did not wait for the blocked change")
 		require.NoError(t, other.errs[0])
 		assert.Empty(t, blocked.errs)
