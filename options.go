@@ -311,7 +311,7 @@ func WithVersionField(pointer string) SharedOption {
 // adopts collection + "/" + the name of the document sent, or the name a
 // duplicate answer gives (Kubernetes details.name). The default is none.
 func WithNameField(pointer string) SharedOption {
-	return sharedOnlyFor(opCreate, "WithNameField", func(s *settings) error {
+	return sharedOnlyFor(opCreate|opProbe, "WithNameField", func(s *settings) error {
 		p, err := jsonptr.Parse(pointer)
 		if err != nil || len(p) == 0 {
 			return argError("WithNameField", "want a JSON Pointer such as /metadata/name")

@@ -74,3 +74,16 @@ func TestEveryOperationHasAScope(t *testing.T) {
 		assert.NotZero(t, opOf[op], op)
 	}
 }
+
+// Probe checks its options like every operation: one that cannot apply to
+// it is refused before any request.
+func TestProbeRefusesOptionsThatCannotApplyToIt(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(`{"name":"a","count":1}`)
+	c := memClient(t, api)
+	for _, o := range []CallOption{WithIdempotencyKey("k"), WithAdoptExisting(true), WithMerger(LastWriteWins())} {
+		_, err := Probe(context.Background(), c, itemURL, o)
+		require.ErrorIs(t, err, ErrInvalidArgument)
+	}
+	assert.Empty(t, api.reqs, "no request went out")
+}

@@ -79,7 +79,7 @@ func (r ProbeReport) Passed() bool {
 // ends); a server that fails a check gives a report whose
 // [ProbeReport.Passed] is false.
 func Probe(ctx context.Context, c *Client, url string, opts ...CallOption) (ProbeReport, error) {
-	s, err := c.callSettings(opts)
+	s, err := c.settingsFor("Probe", opts)
 	if err != nil {
 		return ProbeReport{}, err
 	}
