@@ -84,6 +84,7 @@ type settings struct {
 	createType     string        // Content-Type of a create; "" for JSON
 	writeKey       func() string // a coalesced batch's Idempotency-Keys; see settings.newKey
 	nameField      []string      // parsed JSON Pointer naming a document in its collection; see WithNameField
+	collection     string        // where Probe POSTs; see WithCollection
 	origin         string        // the caller's URL: every request of the call stays on its origin
 }
 
@@ -380,6 +381,22 @@ func WithCreateMethod(method string) SharedOption {
 			return argError("WithCreateMethod", "want PUT or POST")
 		}
 		s.createMethod = method
+		return nil
+	})
+}
+
+// WithCollection names the collection that [Probe] POSTs its duplicate
+// create and any scratch document to, with [WithCreateMethod](POST): the
+// default is the parent of the URL probed (/api/v1/namespaces/ns/configmaps
+// for .../configmaps/name). It must be on the probed URL's origin (scheme,
+// host and port); any other is an [ErrInvalidArgument], as is giving it to
+// another operation.
+func WithCollection(url string) CallOption {
+	return onlyFor(opProbe, "WithCollection", func(s *settings) error {
+		if url == "" {
+			return argError("WithCollection", "empty URL")
+		}
+		s.collection = url
 		return nil
 	})
 }

@@ -53,8 +53,9 @@ func (r ProbeReport) Passed() bool {
 //   - "duplicate create refused": a create of the document that exists, the
 //     way [Create] sends it, is refused as a duplicate: a PUT with
 //     If-None-Match: *, or with [WithCreateMethod](http.MethodPost) a POST
-//     to the collection, url's parent (the Kubernetes API answers the first
-//     by replacing the object, the second with 409 AlreadyExists).
+//     to the collection, url's parent unless [WithCollection] names it (the
+//     Kubernetes API answers the first by replacing the object, the second
+//     with 409 AlreadyExists).
 //
 // The change is real, so that servers that keep a document parsed, or hash
 // its content, see it: a JSON object gets a member "occProbe" (or, when it
@@ -82,6 +83,9 @@ func Probe(ctx context.Context, c *Client, url string, opts ...CallOption) (Prob
 	s, err := c.settingsFor("Probe", opts)
 	if err != nil {
 		return ProbeReport{}, err
+	}
+	if s.collection != "" && !sameOrigin(url, s.collection) {
+		return ProbeReport{}, argError("Probe", "WithCollection names another origin than the URL's")
 	}
 	r := ProbeReport{URL: url}
 	orig, err := c.probeRead(ctx, url, s, &r)

@@ -66,10 +66,16 @@ func (c *Client) probeScratch(ctx context.Context, url string, s *settings, r *P
 }
 
 // createTarget returns where [Create] sends a create of the document at u:
-// u itself for a PUT, its collection (u's parent) for a POST.
+// u itself for a PUT, its collection for a POST ([WithCollection], on u's
+// origin, else u's parent).
 func createTarget(u string, s *settings) (string, error) {
-	if s.createMethod != http.MethodPost {
+	switch {
+	case s.createMethod != http.MethodPost:
 		return u, nil
+	case s.collection != "" && !sameOrigin(u, s.collection):
+		return "", fmt.Errorf("%w: WithCollection: %s is not on the origin of %s", ErrInvalidArgument, redactURLText(s.collection), redactURLText(u))
+	case s.collection != "":
+		return s.collection, nil
 	}
 	p, err := url.Parse(u)
 	if err != nil {

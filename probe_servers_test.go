@@ -315,3 +315,37 @@ func TestProbePOSTMakesASecond(t *testing.T) {
 	assert.Equal(t, []string{"/c/2"}, p.deleted, "the second document is deleted, the first kept")
 	assert.JSONEq(t, `{"n":1}`, string(p.docs["/c/1"]))
 }
+
+// WithCollection names where Probe's POST create goes, when the
+// collection is not the URL's parent; one on another origin is refused
+// before any request.
+func TestProbeWithCollection(t *testing.T) {
+	t.Parallel()
+	vf := occ.WithVersionField("/metadata/resourceVersion")
+	post := occ.WithCreateMethod(http.MethodPost)
+	k := newFakeKube()
+	k.set("cm", map[string]any{"k": "v"})
+	srv := httptest.NewServer(k)
+	t.Cleanup(srv.Close)
+	c, err := occ.New(occ.WithHTTPClient(srv.Client()), vf)
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	r, err := occ.Probe(ctx, c, srv.URL+k.prefix+"/cm", post, occ.WithCollection(srv.URL+"/apis/elsewhere"))
+	require.NoError(t, err)
+	assert.False(t, checks(r)["duplicate create refused"], "the POST went to the collection named, which refuses nothing as a duplicate")
+	r, err = occ.Probe(ctx, c, srv.URL+k.prefix+"/cm", post, occ.WithCollection(srv.URL+k.prefix))
+	require.NoError(t, err)
+	assert.True(t, r.Passed(), "%+v", r)
+
+	k.mu.Lock()
+	n := len(k.methods)
+	k.mu.Unlock()
+	_, err = occ.Probe(ctx, c, srv.URL+k.prefix+"/cm", post, occ.WithCollection("http://127.0.0.2:1"+k.prefix))
+	require.ErrorIs(t, err, occ.ErrInvalidArgument)
+	k.mu.Lock()
+	assert.Len(t, k.methods, n, "no request went out")
+	k.mu.Unlock()
+	_, err = occ.Get[map[string]any](ctx, c, srv.URL+k.prefix+"/cm", occ.WithCollection(srv.URL+k.prefix))
+	require.ErrorIs(t, err, occ.ErrInvalidArgument, "Probe's option only")
+}

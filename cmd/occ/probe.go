@@ -13,7 +13,7 @@ import (
 )
 
 // probeSynopsis is the first line of probe's usage.
-const probeSynopsis = "occ probe URL [-version-field /v] [-version-header Name] [-version-query param [-create-query value]] [-create-method POST] [-header 'Name: value' ...] [-cacert ca.pem] [-weak-etags] [-timeout 30s]"
+const probeSynopsis = "occ probe URL [-version-field /v] [-version-header Name] [-version-query param [-create-query value]] [-create-method POST [-collection URL]] [-header 'Name: value' ...] [-cacert ca.pem] [-weak-etags] [-timeout 30s]"
 
 // probeConfig is what probe runs with, from its flags.
 type probeConfig struct {
@@ -23,6 +23,7 @@ type probeConfig struct {
 	versionQuery  string
 	createQuery   string
 	createMethod  string
+	collection    string
 	headers       []occ.CallOption
 	hc            *http.Client
 	weakETags     bool
@@ -70,6 +71,7 @@ func parseProbe(args []string, stderr io.Writer) (cfg probeConfig, code int, ok 
 	fs.StringVar(&cfg.versionQuery, "version-query", "", "send the version in this query `parameter` of writes, such as prevIndex, instead of a header")
 	fs.StringVar(&cfg.createQuery, "create-query", "", "with -version-query, the parameter's `value` for a create-if-absent, such as 0")
 	fs.StringVar(&cfg.createMethod, "create-method", http.MethodPut, "how the API creates: PUT to the URL with If-None-Match: *, or POST to its parent collection (Kubernetes)")
+	fs.StringVar(&cfg.collection, "collection", "", "with -create-method POST, the collection `URL` to POST to, when it is not the URL's parent")
 	fs.Var(&headers, "header", "add a request header, as `'Name: value'` (repeatable), such as 'Authorization: Bearer ...'")
 	fs.StringVar(&cacert, "cacert", "", "trust the PEM certificates in this `file` for https, such as a cluster's CA")
 	fs.BoolVar(&cfg.weakETags, "weak-etags", false, "condition writes on weak ETags too, for servers that compare them weakly")
@@ -109,6 +111,9 @@ func (cfg *probeConfig) fill(headers []string, cacert string) error {
 // options returns the call options cfg asks for.
 func (cfg probeConfig) options() []occ.CallOption {
 	opts := []occ.CallOption{occ.WithWeakETags(cfg.weakETags), occ.WithCreateMethod(cfg.createMethod)}
+	if cfg.collection != "" {
+		opts = append(opts, occ.WithCollection(cfg.collection))
+	}
 	if cfg.versionField != "" {
 		opts = append(opts, occ.WithVersionField(cfg.versionField))
 	}
