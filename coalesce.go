@@ -1,6 +1,7 @@
 package occ
 
 import (
+	"bytes"
 	"context"
 	"runtime"
 	"sync"
@@ -364,14 +365,6 @@ func (co *coalescer) setPlanning(url string, on bool) {
 // clone returns a copy of d that shares no memory with it.
 func (d *doc) clone() *doc {
 	cp := *d
-	cp.raw, cp.parsed = bytesClone(d.raw), nil
+	cp.raw, cp.parsed = bytes.Clone(d.raw), nil
 	return &cp
-}
-
-// bytesClone is bytes.Clone that keeps nil nil.
-func bytesClone(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append(make([]byte, 0, len(b)), b...)
 }

@@ -98,12 +98,7 @@ func TestProbe(t *testing.T) {
 	t.Run("etcd v2 through a Dialect", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeEtcd{key: "/k", value: `{"n":1}`, exists: true, modified: 4, index: 4}
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
-		require.NoError(t, err)
-		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithDialect(etcdV2))
-		require.NoError(t, err)
+		r := probeAt(t, f, "/v2/keys/k", nil, occ.WithDialect(etcdV2))
 		assert.True(t, r.Passed(), "%+v", r)
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -112,12 +107,7 @@ func TestProbe(t *testing.T) {
 	t.Run("etcd v2 read as plain JSON: no version", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeEtcd{key: "/k", value: `{"n":1}`, exists: true, modified: 4, index: 4}
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
-		require.NoError(t, err)
-		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k")
-		require.NoError(t, err)
+		r := probeAt(t, f, "/v2/keys/k", nil)
 		assert.False(t, r.Passed())
 		require.NotEmpty(t, r.Checks)
 		assert.ErrorIs(t, r.Checks[0].Err, occ.ErrNoVersion)
@@ -125,24 +115,14 @@ func TestProbe(t *testing.T) {
 	t.Run("etcd v2 with the version field the issue tried: the lost update shows", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeEtcd{key: "/k", exists: true, modified: 4, index: 4}
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
-		require.NoError(t, err)
-		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithVersionField("/node/modifiedIndex"))
-		require.NoError(t, err)
+		r := probeAt(t, f, "/v2/keys/k", nil, occ.WithVersionField("/node/modifiedIndex"))
 		assert.Equal(t, map[string]bool{"version": false, "duplicate create refused": false}, checks(r))
 		assert.Contains(t, r.Checks[0].Detail, "did not keep the change", "etcd stored an empty value, not the change")
 	})
 	t.Run("etcd v2 with that version field, holding a value: not restored, and said so", func(t *testing.T) {
 		t.Parallel()
 		f := &fakeEtcd{key: "/k", value: `{"n":1}`, exists: true, modified: 4, index: 4}
-		srv := httptest.NewServer(f)
-		defer srv.Close()
-		c, err := occ.New(occ.WithHTTPClient(srv.Client()))
-		require.NoError(t, err)
-		r, err := occ.Probe(ctx, c, srv.URL+"/v2/keys/k", occ.WithVersionField("/node/modifiedIndex"))
-		require.NoError(t, err)
+		r := probeAt(t, f, "/v2/keys/k", nil, occ.WithVersionField("/node/modifiedIndex"))
 		assert.False(t, r.Restored, "the value was lost to a write etcd read as form values")
 		assert.False(t, r.Passed())
 	})
